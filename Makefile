@@ -1,0 +1,48 @@
+# The one interface, the same locally and in CI. Every target sets itself up on first use:
+# a private uv in .uv/, then `uv sync --locked` into .venv/ with bytecode compiled.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+BIN := .venv/bin
+
+export UV_COMPILE_BYTECODE := 1
+export UV_PYTHON_DOWNLOADS := never
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo test lint format dev bench clean
+
+install: .venv/.synced
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml sdk/pyproject.toml uv.lock
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+demo: install
+	$(BIN)/acd-warehouse demo
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy sdk/src warehouse_db ingest orchestration
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+dev: install
+	@echo "The Dagster UI arrives with the orchestration work (issue 8); nothing to serve yet."
+
+bench: install
+	@echo "No benchmarks yet."
+
+clean:
+	rm -rf .venv .uv warehouse/*.duckdb dbt_project/target dbt_project/logs
