@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from acd_analytics.warehouse_url import InvalidWarehouseURL, WarehouseTarget
 
@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_parser = commands.add_parser("migrate", help="create or upgrade the warehouse tables")
     migrate_parser.set_defaults(handler=cmd_migrate)
 
-    demo = commands.add_parser("demo", help="the main job on a fresh warehouse (DuckDB file recreated)")
+    demo = commands.add_parser(
+        "demo", help="the main job on a fresh warehouse (DuckDB file recreated)"
+    )
     demo.set_defaults(handler=cmd_demo)
 
     roles = commands.add_parser("roles", help="PostgreSQL login roles for products and analysts")

@@ -15,6 +15,10 @@ def table_row_counts(conn: Any) -> list[tuple[str, str, int]]:
         "order by 1, 2"
     ).fetchall()
     return [
-        (schema, table, int(conn.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]))
+        (
+            schema,
+            table,
+            int(conn.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]),
+        )
         for schema, table in tables
     ]
