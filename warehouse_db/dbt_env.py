@@ -1,0 +1,43 @@
+"""The dbt connection settings, derived from the warehouse URL in this one place.
+
+`dbt_project/profiles.yml` reads only the `ACD_DBT_*` variables built here, so the CLI, the
+Dagster dbt resource and the tests all point dbt at exactly the warehouse `ACD_WAREHOUSE_URL`
+names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from acd_analytics.warehouse_url import WarehouseTarget
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+class DbtTargetError(ValueError):
+    """The warehouse cannot be used by dbt as given."""
+
+
+def dbt_env(target: WarehouseTarget) -> dict[str, str]:
+    """Environment variables that select and configure the dbt target for `target`."""
+    common = {
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+    }
+    if target.backend == "duckdb":
+        if target.duckdb_path in (None, ":memory:"):
+            raise DbtTargetError(
+                "ACD_WAREHOUSE_URL is an in-memory DuckDB: dbt needs a file (duckdb:///warehouse/acd.duckdb)"
+            )
+        return common | {"ACD_DBT_TARGET": "duckdb", "ACD_DBT_DUCKDB_PATH": str(target.duckdb_path)}
+    return common | {
+        "ACD_DBT_TARGET": "postgres",
+        "ACD_DBT_PG_HOST": target.host or "localhost",
+        "ACD_DBT_PG_PORT": str(target.port or 5432),
+        "ACD_DBT_PG_USER": target.user or "",
+        "ACD_DBT_PG_PASSWORD": target.password or "",
+        "ACD_DBT_PG_DBNAME": target.database or "",
+        # libpq sessions in UTC, so `::date` and date_trunc mean the UTC day (SPEC §7).
+        "PGTZ": "UTC",
+    }
