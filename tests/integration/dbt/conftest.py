@@ -1,0 +1,64 @@
+"""Run dbt against a test's own warehouse, in a subprocess with its own target and log paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from acd_analytics.warehouse_url import WarehouseTarget
+
+from warehouse_db.connection import connect
+from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+RunDbt = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_dbt(tmp_path: Path) -> RunDbt:
+    """`run_dbt(target, ["build", "--select", "x"], check=True)`; output is kept on failure."""
+
+    def run(
+        target: WarehouseTarget, args: Sequence[str], *, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        env = (
+            os.environ
+            | dbt_env(target)
+            | {
+                "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
+                "DBT_LOG_PATH": str(tmp_path / "dbt_logs"),
+            }
+        )
+        proc = subprocess.run(
+            [
+                DBT,
+                *args,
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}"
+            )
+        return proc
+
+    return run
+
+
+def query(target: WarehouseTarget, sql: str) -> list[tuple[Any, ...]]:
+    """All rows of `sql` on `target` as tuples."""
+    with connect(target) as conn:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
