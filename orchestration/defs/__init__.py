@@ -1,0 +1,1 @@
+"""The Dagster definitions, one subpackage per area; `orchestration.definitions` merges them."""

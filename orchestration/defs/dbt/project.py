@@ -1,0 +1,61 @@
+"""The dbt project as Dagster sees it, with its manifest kept current.
+
+`dagster dev` re-parses on start (`prepare_if_dev`); everything else (the demo, tests, a
+deployed code location) calls `ensure_manifest`, which runs `dbt parse` only when a file of
+the project is newer than the manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
+from dagster_dbt import DbtProject
+
+from warehouse_db.connection import warehouse_target
+from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+_PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def ensure_manifest() -> Path:
+    manifest = DBT_PROJECT.manifest_path
+    if not manifest.exists() or _newest_source_mtime() > manifest.stat().st_mtime:
+        env = os.environ | dbt_env(_parse_target())
+        subprocess.run(
+            [
+                DBT_EXECUTABLE,
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
+            check=True,
+            env=env,
+            cwd=DBT_PROJECT_DIR,
+        )
+    return manifest
+
+
+def _parse_target() -> WarehouseTarget:
+    # Parsing never connects, but the profile must name a database file to be valid.
+    target = warehouse_target()
+    if target.backend == "duckdb" and target.duckdb_path == ":memory:":
+        return parse_warehouse_url(f"duckdb:///{DBT_PROJECT_DIR / 'target' / 'parse.duckdb'}")
+    return target
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _PROJECT_SOURCES:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        newest = max([newest, *(f.stat().st_mtime for f in files)])
+    return newest
