@@ -27,6 +27,7 @@ demo: install
 	$(BIN)/acd-warehouse demo
 
 test: install
+	PYTHON=$(PYTHON) UV=$(UV) bash sdk/scripts/test_standalone.sh
 	$(BIN)/pytest
 
 lint: install
@@ -45,8 +46,10 @@ dev: install
 	mkdir -p $(DAGSTER_HOME) && cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# Benchmarks are not tests: they print figures for docs/BENCHMARKS.md and assert nothing.
 bench: install
-	@echo "No benchmarks yet."
+	$(UV) run --group bench python bench/sdk_throughput.py
+	$(BIN)/python bench/ingest_throughput.py
 
 clean:
 	rm -rf .venv .uv warehouse/*.duckdb dbt_project/target dbt_project/logs

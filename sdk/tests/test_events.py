@@ -1,0 +1,153 @@
+"""Validation rules of SPEC §5.1 and §6 (pure functions, no warehouse)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from acd_analytics import InvalidEvent
+from acd_analytics.events import build_record, decode_line, encode_line, new_event_id
+
+
+def record(**overrides: Any) -> tuple[Any, ...]:
+    arguments: dict[str, Any] = {
+        "product": "portal28",
+        "event_name": "page_viewed",
+        "properties": None,
+        "user_id": "u1",
+        "anonymous_id": None,
+        "session_id": None,
+        "occurred_at": None,
+        "event_id": None,
+        "context": None,
+    }
+    arguments.update(overrides)
+    return build_record(**arguments)
+
+
+def field_of(**overrides: Any) -> str:
+    with pytest.raises(InvalidEvent) as raised:
+        record(**overrides)
+    assert isinstance(raised.value, ValueError)
+    return raised.value.field
+
+
+def test_a_valid_event_becomes_a_record() -> None:
+    occurred = datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2)))
+    event_id, product, name, user, anon, session, micros, props, ctx = record(
+        properties={"path": "/é"}, occurred_at=occurred, context={"locale": "fr"}
+    )
+    assert uuid.UUID(event_id).version == 4
+    assert (product, name, user, anon, session) == ("portal28", "page_viewed", "u1", None, None)
+    assert micros == int(occurred.timestamp()) * 1_000_000 + 6
+    assert json.loads(props) == {"path": "/é"} and json.loads(ctx) == {"locale": "fr"}
+
+
+def test_journal_lines_round_trip_and_stay_ascii() -> None:
+    original = record(properties={"text": 'quote " newline \n é 🎉'}, session_id="s\t1")
+    line = encode_line(original)  # type: ignore[arg-type]
+    assert line.endswith(b"\n") and line.count(b"\n") == 1 and line.isascii()
+    assert decode_line(line) == original
+
+
+def test_generated_ids_are_unique_uuid4() -> None:
+    ids = {new_event_id() for _ in range(10_000)}
+    assert len(ids) == 10_000
+    assert all(uuid.UUID(value).version == 4 for value in list(ids)[:100])
+
+
+def test_given_event_ids_are_normalized() -> None:
+    given = uuid.uuid4()
+    assert record(event_id=given)[0] == str(given)
+    assert record(event_id=str(given).upper())[0] == str(given)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"event_name": "PageViewed"}, "event_name"),
+        ({"event_name": "page-viewed"}, "event_name"),
+        ({"event_name": "x" * 129}, "event_name"),
+        ({"user_id": None}, "user_id"),
+        ({"user_id": ""}, "user_id"),
+        ({"anonymous_id": 3}, "anonymous_id"),
+        ({"session_id": 3}, "session_id"),
+        ({"properties": {"x": float("nan")}}, "properties"),
+        ({"properties": {"x": {1, 2}}}, "properties"),
+        ({"properties": "a=b"}, "properties"),
+        ({"properties": {"x": "y" * 32_800}}, "properties"),
+        ({"properties": {"x": "é" * 17_000}}, "properties"),
+        ({"context": ["x"]}, "context"),
+        ({"occurred_at": datetime(2024, 1, 1)}, "occurred_at"),
+        ({"occurred_at": "2024-01-01T00:00:00Z"}, "occurred_at"),
+        ({"occurred_at": datetime.now(UTC) + timedelta(hours=25)}, "occurred_at"),
+        ({"event_id": "123"}, "event_id"),
+        ({"event_name": "waitlist_joined"}, "properties.waitlist_id"),
+        ({"event_name": "signup_completed", "properties": {"method": ""}}, "properties.method"),
+        ({"event_name": "trial_started", "properties": {}}, "properties.plan"),
+        (
+            {"event_name": "purchase_completed", "properties": {"revenue": -1, "currency": "USD"}},
+            "properties.revenue",
+        ),
+        (
+            {
+                "event_name": "purchase_completed",
+                "properties": {"revenue": True, "currency": "USD"},
+            },
+            "properties.revenue",
+        ),
+        (
+            {"event_name": "purchase_completed", "properties": {"revenue": 1, "currency": "US"}},
+            "properties.currency",
+        ),
+        (
+            {
+                "event_name": "purchase_completed",
+                "properties": {"revenue": 1, "currency": "USD", "plan": 3},
+            },
+            "properties.plan",
+        ),
+        ({"event_name": "identify", "properties": {"traits": "x"}}, "properties.traits"),
+        (
+            {"event_name": "identify", "properties": {"traits": {"email": 1}}},
+            "properties.traits.email",
+        ),
+        ({"event_name": "alias", "properties": {}}, "properties.previous_id"),
+        (
+            {"event_name": "ad_published", "properties": {"platform": "x", "platform_ad_id": "1"}},
+            "properties.platform",
+        ),
+        (
+            {"event_name": "video_generated", "properties": {"duration_s": "1", "template": "t"}},
+            "properties.duration_s",
+        ),
+        (
+            {"event_name": "content_published", "properties": {"platform": "x"}},
+            "properties.post_id",
+        ),
+        (
+            {
+                "event_name": "ai_generation",
+                "properties": {
+                    "provider": "p",
+                    "model": "m",
+                    "input_tokens": 1.5,
+                    "output_tokens": 1,
+                },
+            },
+            "properties.input_tokens",
+        ),
+    ],
+)
+def test_each_rule_names_its_field(overrides: dict[str, Any], field: str) -> None:
+    assert field_of(**overrides) == field
+
+
+def test_custom_snake_case_events_get_the_generic_checks_only() -> None:
+    assert record(event_name="lesson_finished", properties={"anything": [1, None]})[2] == (
+        "lesson_finished"
+    )
+    assert record(anonymous_id="a1", user_id=None)[4] == "a1"
