@@ -929,6 +929,23 @@ class SampleWorldServer:
     def manifest(self) -> dict[str, Any]:
         return self.world.manifest
 
+    def source_settings(self) -> dict[str, str]:
+        """The SPEC §3 settings that point the real connectors at this server (placeholder
+        tokens: the server only checks that one is sent, the way the vendors expect)."""
+        accounts = self.manifest["accounts"]
+        return {
+            "META_ACCESS_TOKEN": "sample-meta-token",
+            "META_AD_ACCOUNT_IDS": ",".join(accounts["meta_ad_account_ids"]),
+            "META_API_BASE_URL": self.meta_api_base_url,
+            "TIKTOK_ACCESS_TOKEN": "sample-tiktok-token",
+            "TIKTOK_ADVERTISER_IDS": ",".join(accounts["tiktok_advertiser_ids"]),
+            "TIKTOK_API_BASE_URL": self.tiktok_api_base_url,
+            "TIKTOK_DISPLAY_ACCESS_TOKEN": "sample-tiktok-display-token",
+            "TIKTOK_DISPLAY_API_BASE_URL": self.tiktok_display_api_base_url,
+            "STRIPE_API_KEY": "sk_test_sample",
+            "STRIPE_API_BASE_URL": self.stripe_api_base_url,
+        }
+
     def inject(
         self,
         api: str,
