@@ -1,0 +1,162 @@
+{#- One row per conversion (SPEC §7.4): an event named in var('conversion_event_names'),
+    valued at the Stripe charge's or invoice's amount net of refunds when its properties name
+    ingested Stripe data, else at properties.revenue, else 0. Currency upper-case ISO-4217. -#}
+
+with
+
+conversions as (
+
+    select
+        event_id as conversion_event_id,
+        event_name as conversion_name,
+        occurred_at as conversion_at,
+        product as conversion_product,
+        person_id,
+        stripe_charge_id,
+        stripe_invoice_id,
+        revenue,
+        revenue_currency
+    from {{ ref('fct_events') }}
+    where event_name in (
+        {%- for name in var('conversion_event_names') %}
+        '{{ name }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+
+),
+
+charges as (
+
+    select * from {{ ref('stg_stripe__charges') }}
+
+),
+
+refunds as (
+
+    select * from {{ ref('stg_stripe__refunds') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
+refunds_per_charge as (
+
+    select
+        charge_id,
+        sum(amount) as refunded
+    from refunds
+    where status in ('succeeded', 'pending')
+    group by charge_id
+
+),
+
+charges_net as (
+
+    -- The charge's own amount_refunded, or the sum of its refunds when those are newer.
+    select
+        charges.charge_id,
+        charges.invoice_id,
+        charges.currency,
+        case
+            when charges.is_paid
+                then charges.amount - case
+                    when coalesce(refunds_per_charge.refunded, 0) > charges.amount_refunded
+                        then refunds_per_charge.refunded
+                    else charges.amount_refunded
+                end
+            else 0
+        end as net_amount,
+        case
+            when coalesce(refunds_per_charge.refunded, 0) > charges.amount_refunded
+                then refunds_per_charge.refunded
+            else charges.amount_refunded
+        end as refunded
+    from charges
+    left join refunds_per_charge
+        on charges.charge_id = refunds_per_charge.charge_id
+
+),
+
+invoice_charges as (
+
+    select
+        invoice_id,
+        charge_id
+    from charges
+    where invoice_id is not null
+
+    union
+
+    select
+        invoice_id,
+        charge_id
+    from invoices
+    where charge_id is not null
+
+),
+
+refunds_per_invoice as (
+
+    select
+        invoice_charges.invoice_id,
+        sum(charges_net.refunded) as refunded
+    from invoice_charges
+    inner join charges_net
+        on invoice_charges.charge_id = charges_net.charge_id
+    group by invoice_charges.invoice_id
+
+),
+
+invoices_net as (
+
+    select
+        invoices.invoice_id,
+        invoices.currency,
+        invoices.amount_paid - coalesce(refunds_per_invoice.refunded, 0) as net_amount
+    from invoices
+    left join refunds_per_invoice
+        on invoices.invoice_id = refunds_per_invoice.invoice_id
+
+),
+
+final as (
+
+    select
+        conversions.conversion_event_id,
+        conversions.conversion_name,
+        conversions.conversion_at,
+        conversions.conversion_product,
+        conversions.person_id,
+        case
+            when charges_net.charge_id is not null then 'stripe_charge'
+            when invoices_net.invoice_id is not null then 'stripe_invoice'
+            when conversions.revenue is not null then 'properties'
+            else 'none'
+        end as value_source,
+        cast(
+            case
+                when charges_net.charge_id is not null then charges_net.net_amount
+                when invoices_net.invoice_id is not null then invoices_net.net_amount
+                when conversions.revenue is not null then conversions.revenue
+                else 0
+            end
+            as decimal(38, 6)
+        ) as conversion_value,
+        case
+            when charges_net.charge_id is not null then upper(charges_net.currency)
+            when invoices_net.invoice_id is not null then upper(invoices_net.currency)
+            when conversions.revenue is not null then conversions.revenue_currency
+        end as currency
+    from conversions
+    left join charges_net
+        on conversions.stripe_charge_id = charges_net.charge_id
+    left join invoices_net
+        on conversions.stripe_invoice_id = invoices_net.invoice_id
+
+)
+
+select * from final

@@ -1,0 +1,113 @@
+-- One row per expected bundle entitlement (joined to the entitlements found for it) or per
+-- entitlement found for a purchase Stripe does not know as paid, with the facts the issue
+-- type is decided from (SPEC §7.10). `checked_at` is when the check runs.
+
+with expected as (
+
+    select * from {{ ref('int_reconciliation__expected_entitlements') }}
+
+),
+
+purchases as (
+
+    select * from {{ ref('int_reconciliation__purchases') }}
+
+),
+
+entitlements as (
+
+    select * from {{ ref('stg_shared__entitlements') }}
+
+),
+
+-- an entitlement may name the invoice or the charge that paid it
+purchase_keys as (
+
+    select purchase_id, purchase_id as referenced_id, is_paid from purchases
+    union all
+    select purchase_id, paying_charge_id as referenced_id, is_paid from purchases
+    where paying_charge_id is not null
+        and paying_charge_id <> purchase_id
+
+),
+
+expected_found as (
+
+    select
+        expected.purchase_id as source_purchase_id,
+        expected.app,
+        expected.customer_id,
+        expected.amount,
+        expected.currency,
+        expected.paid_at,
+        expected.is_fully_refunded,
+        expected.last_refunded_at,
+        true as is_expected,
+        true as is_purchase_paid,
+        entitlements.entitlement_id,
+        entitlements.user_id,
+        entitlements.pending_for_email,
+        entitlements.status,
+        entitlements.granted_at,
+        entitlements.revoked_at
+    from expected
+    left join entitlements
+        on entitlements.product = expected.app
+        and entitlements.source_purchase_id in (expected.purchase_id, expected.paying_charge_id)
+
+),
+
+without_purchase as (
+
+    select
+        entitlements.source_purchase_id,
+        entitlements.product as app,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as decimal(38, 3)) as amount,
+        cast(null as {{ dbt.type_string() }}) as currency,
+        cast(null as timestamp with time zone) as paid_at,
+        false as is_fully_refunded,
+        cast(null as timestamp with time zone) as last_refunded_at,
+        false as is_expected,
+        coalesce(max(case when purchase_keys.is_paid then 1 else 0 end), 0) = 1 as is_purchase_paid,
+        entitlements.entitlement_id,
+        entitlements.user_id,
+        entitlements.pending_for_email,
+        entitlements.status,
+        entitlements.granted_at,
+        entitlements.revoked_at
+    from entitlements
+    left join purchase_keys
+        on entitlements.source_purchase_id = purchase_keys.referenced_id
+    where entitlements.source_purchase_id is not null
+    group by
+        entitlements.source_purchase_id,
+        entitlements.product,
+        entitlements.entitlement_id,
+        entitlements.user_id,
+        entitlements.pending_for_email,
+        entitlements.status,
+        entitlements.granted_at,
+        entitlements.revoked_at
+    having coalesce(max(case when purchase_keys.is_paid then 1 else 0 end), 0) = 0
+
+),
+
+unioned as (
+
+    select * from expected_found
+    union all
+    select * from without_purchase
+
+),
+
+final as (
+
+    select
+        *,
+        {{ dbt.current_timestamp() }} as checked_at
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,195 @@
+{#- One row per event: shared_events with its person (SPEC §7.1), campaign fields and channel
+    (SPEC §7.2). Incremental: a run re-reads the events received in the last
+    `events_late_arrival_hours` before the newest row it holds, plus the already-loaded
+    anonymous events whose person changed because their anonymous id was claimed since, and
+    merges them on event_id — the same rows as a full refresh. -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+    )
+}}
+
+{% set campaign_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'fbclid', 'ttclid', 'gclid'] %}
+
+with
+
+claims as (
+
+    select
+        anonymous_id,
+        user_id as claimed_user_id
+    from {{ ref('int_anonymous_ids_claimed') }}
+
+),
+
+channel_mapping as (
+
+    select
+        priority,
+        lower(match_field) as match_field,
+        lower(match_value) as match_value,
+        channel
+    from {{ ref('channel_mapping') }}
+
+),
+
+{% if is_incremental() %}
+
+cutoff as (
+
+    select
+        {{ dbt.dateadd(
+            'hour',
+            -1 * var('events_late_arrival_hours'),
+            "coalesce(max(received_at), cast('1970-01-01 00:00:00+00' as timestamp with time zone))",
+        ) }} as received_after
+    from {{ this }}
+
+),
+
+reidentified as (
+
+    -- Anonymous events already loaded whose person is no longer what the claims say.
+    select existing.event_id
+    from {{ this }} as existing
+    left join claims
+        on existing.anonymous_id = claims.anonymous_id
+    where existing.user_id is null
+        and existing.anonymous_id is not null
+        and existing.person_id <> {{ person_id('null', 'claims.claimed_user_id', 'existing.anonymous_id') }}
+
+),
+
+recent_events as (
+
+    select staged.*
+    from {{ ref('stg_shared__events') }} as staged
+    cross join cutoff
+    where staged.received_at >= cutoff.received_after
+
+),
+
+reidentified_events as (
+
+    select staged.*
+    from {{ ref('stg_shared__events') }} as staged
+    inner join reidentified
+        on staged.event_id = reidentified.event_id
+    cross join cutoff
+    where staged.received_at < cutoff.received_after
+
+),
+
+events as (
+
+    select * from recent_events
+    union all
+    select * from reidentified_events
+
+),
+
+{% else %}
+
+events as (
+
+    select * from {{ ref('stg_shared__events') }}
+
+),
+
+{% endif %}
+
+campaign_events as (
+
+    select
+        event_id,
+        {% for field in campaign_fields -%}
+        lower({{ field }}) as {{ field }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from events
+    where coalesce({{ campaign_fields | join(', ') }}) is not null
+
+),
+
+channel_matches as (
+
+    select
+        campaign_events.event_id,
+        channel_mapping.channel,
+        row_number() over (
+            partition by campaign_events.event_id
+            order by channel_mapping.priority, channel_mapping.channel
+        ) as match_rank
+    from campaign_events
+    inner join channel_mapping
+        on (
+            {% for field in campaign_fields -%}
+            (
+                channel_mapping.match_field = '{{ field }}'
+                and campaign_events.{{ field }} is not null
+                and channel_mapping.match_value in (campaign_events.{{ field }}, '*')
+            )
+            {{ 'or' if not loop.last }}
+            {% endfor %}
+        )
+
+),
+
+channels as (
+
+    select
+        event_id,
+        channel
+    from channel_matches
+    where match_rank = 1
+
+),
+
+final as (
+
+    select
+        events.event_id,
+        events.product,
+        events.event_name,
+        {{ person_id('events.user_id', 'claims.claimed_user_id', 'events.anonymous_id') }} as person_id,
+        events.user_id,
+        events.anonymous_id,
+        events.session_id,
+        events.occurred_at,
+        {{ utc_date('events.occurred_at') }} as occurred_date,
+        events.sent_at,
+        events.received_at,
+        cast(channels.channel as text) as channel,
+        events.utm_source,
+        events.utm_medium,
+        events.utm_campaign,
+        events.utm_term,
+        events.utm_content,
+        events.fbclid,
+        events.ttclid,
+        events.gclid,
+        events.utm_campaign as campaign_id,
+        events.utm_content as ad_id,
+        events.page_url,
+        events.page_path,
+        events.page_referrer,
+        events.revenue,
+        events.revenue_currency,
+        events.stripe_charge_id,
+        events.stripe_invoice_id,
+        events.properties,
+        events.context,
+        events.library
+    from events
+    left join claims
+        on events.user_id is null
+        and events.anonymous_id = claims.anonymous_id
+    left join channels
+        on events.event_id = channels.event_id
+
+)
+
+select * from final

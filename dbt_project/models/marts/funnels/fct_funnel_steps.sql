@@ -1,0 +1,98 @@
+{#- One row per funnel × person × reached step (SPEC §7.3). A person enters at their first
+    step-1 event; step k is reached at the earliest step-k event at or after the moment step
+    k−1 was reached (not that same event), within the step's conversion window from entry
+    (the boundary included). Ties in time are ordered by event_id. Funnels have at most
+    var('funnel_max_steps', 10) steps. -#}
+
+{% set max_steps = var('funnel_max_steps', 10) %}
+
+with
+
+step_events as (
+
+    select * from {{ ref('int_funnel_step_events') }}
+
+),
+
+{% for step in range(1, max_steps + 1) %}
+
+step_{{ step }}_candidates as (
+
+    {% if step == 1 -%}
+    select
+        step_events.*,
+        step_events.occurred_at as entered_at,
+        cast(null as timestamp with time zone) as previous_reached_at,
+        row_number() over (
+            partition by step_events.funnel_name, step_events.person_id
+            order by step_events.occurred_at, step_events.event_id
+        ) as candidate_rank
+    from step_events
+    where step_events.step_index = 1
+    {%- else -%}
+    select
+        step_events.*,
+        previous.entered_at,
+        previous.reached_at as previous_reached_at,
+        row_number() over (
+            partition by step_events.funnel_name, step_events.person_id
+            order by step_events.occurred_at, step_events.event_id
+        ) as candidate_rank
+    from step_events
+    inner join step_{{ step - 1 }} as previous
+        on step_events.funnel_name = previous.funnel_name
+        and step_events.person_id = previous.person_id
+    where step_events.step_index = {{ step }}
+        and step_events.occurred_at >= previous.reached_at
+        and step_events.event_id <> previous.reached_event_id
+        and step_events.occurred_at <= {{ dbt.dateadd('hour', '24 * step_events.conversion_window_days', 'previous.entered_at') }}
+    {%- endif %}
+
+),
+
+step_{{ step }} as (
+
+    select
+        funnel_name,
+        person_id,
+        step_index,
+        step_name,
+        entered_at,
+        occurred_at as reached_at,
+        event_id as reached_event_id,
+        product as reached_product,
+        previous_reached_at
+    from step_{{ step }}_candidates
+    where candidate_rank = 1
+
+),
+
+{% endfor %}
+
+reached as (
+
+    {% for step in range(1, max_steps + 1) -%}
+    select * from step_{{ step }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        funnel_name,
+        person_id,
+        step_index,
+        step_name,
+        entered_at,
+        {{ utc_date('entered_at') }} as cohort_date,
+        reached_at,
+        reached_event_id,
+        reached_product,
+        cast({{ seconds_between('previous_reached_at', 'reached_at') }} as double precision) as seconds_from_previous
+    from reached
+
+)
+
+select * from final

@@ -1,0 +1,34 @@
+-- One row per Stripe customer (deleted customers kept, flagged).
+
+with source as (
+
+    select * from {{ source('raw_stripe', 'customers') }}
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        row_number() over (partition by id order by _loaded_at desc) as row_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+        cast(id as {{ dbt.type_string() }}) as customer_id,
+        lower(trim({{ json_text('payload', ['email']) }})) as email,
+        {{ json_text('payload', ['name']) }} as customer_name,
+        lower({{ json_text('payload', ['currency']) }}) as currency,
+        coalesce({{ json_text('payload', ['deleted']) }} = 'true', false) as is_deleted,
+        {{ from_unix_seconds(json_text('payload', ['created'])) }} as created_at,
+        _account_id as account_id,
+        _loaded_at as loaded_at
+    from deduplicated
+    where row_rank = 1
+
+)
+
+select * from renamed

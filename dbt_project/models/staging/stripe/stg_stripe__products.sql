@@ -1,0 +1,35 @@
+-- One row per Stripe product, with the ACD metadata: `acd_product` (which ACD product's
+-- revenue it is, SPEC §7.9) and `bundle_products` (a JSON string listing the apps a bundle
+-- purchase entitles, SPEC §7.10).
+
+with source as (
+
+    select * from {{ source('raw_stripe', 'products') }}
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        row_number() over (partition by id order by _loaded_at desc) as row_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+        cast(id as {{ dbt.type_string() }}) as product_id,
+        {{ json_text('payload', ['name']) }} as product_name,
+        {{ json_text('payload', ['metadata', 'acd_product']) }} as acd_product,
+        {{ json_text('payload', ['metadata', 'bundle_products']) }} as bundle_products_json,
+        coalesce({{ json_text('payload', ['active']) }} = 'true', false) as is_active,
+        {{ from_unix_seconds(json_text('payload', ['created'])) }} as created_at,
+        _loaded_at as loaded_at
+    from deduplicated
+    where row_rank = 1
+
+)
+
+select * from renamed
