@@ -8,7 +8,12 @@ as one thread can make them, then `flush()`:
 - per call: the median duration of a `track` call (each call timed with perf_counter_ns);
 - end to end: N / (time from the first call until every row is committed, i.e. `flush()`
   returned and the rows are counted in the table, or in the sink for Segment);
-- lost: N minus the distinct events that arrived.
+- lost: N minus the distinct events that arrived;
+- cpu: CPU seconds the whole process used meanwhile (all threads, DuckDB's included), a figure
+  that moves less than wall time when other work shares the machine.
+
+Run it several times, alternating the versions compared: each run is a fresh process, as a
+host program is (the SDK's first batch pays for importing its driver inside the measurement).
 
 Baselines: `segment-analytics-python` (bench group only) pointed at a local HTTP sink on
 127.0.0.1 run in a separate process (so it does not share our GIL), with its published
@@ -128,18 +133,21 @@ def bench_sdk(
         target.url, "portal28", spool_dir=workdir / f"spool-{uuid.uuid4().hex[:6]}", **options
     )
     track = client.track
+    cpu_started = time.process_time()
     started = time.perf_counter()
     per_call, _ = burst(
         lambda n: track("page_viewed", properties(n), user_id=f"u{n % 1000}"), events
     )
     flushed = client.flush(timeout=600)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     stats = client.stats()
     client.shutdown()
     arrived = warehouse.count()
     return {
         "per_call_us": per_call,
         "events_per_s": events / elapsed,
+        "cpu_s": cpu,
         "lost": events - arrived,
         "flushed": flushed,
         "spilled": stats["spilled"],
@@ -313,7 +321,11 @@ def main() -> None:
         "--batch-size", type=int, default=None, help="SDK batch_size (default: its own)"
     )
     args = parser.parse_args()
-    results: dict[str, Any] = {"events": args.events, "cpus": os.cpu_count()}
+    results: dict[str, Any] = {
+        "events": args.events,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+    }
     with tempfile.TemporaryDirectory(prefix="acd-bench-") as tmp:
         workdir = Path(tmp)
         for backend in args.backends.split(","):
@@ -337,13 +349,14 @@ def main() -> None:
             results["segment (queue 200k) → local HTTP sink"] = bench_segment(args.events, 200_000)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     print()
-    print("| client → target | per call (median µs) | end to end (events/s) | lost |")
-    print("|---|---:|---:|---:|")
+    print("| client → target | per call (median µs) | end to end (events/s) | CPU s | lost |")
+    print("|---|---:|---:|---:|---:|")
     for name, row in results.items():
         if not isinstance(row, dict):
             continue
         per_call = f"{row['per_call_us']:.1f}" if "per_call_us" in row else "—"
-        print(f"| {name} | {per_call} | {row['events_per_s']:,.0f} | {row['lost']:,} |")
+        cpu = f"{row['cpu_s']:.2f}" if "cpu_s" in row else "—"
+        print(f"| {name} | {per_call} | {row['events_per_s']:,.0f} | {cpu} | {row['lost']:,} |")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from acd_analytics.client import (
     track_event,
 )
 from acd_analytics.events import STANDARD_EVENTS, InvalidEvent
-from acd_analytics.transport import MissingDriver, Sink
+from acd_analytics.transport import EventsQuarantined, MissingDriver, RejectedRows, Sink
 from acd_analytics.warehouse_url import InvalidWarehouseURL
 
 __version__ = VERSION
@@ -31,9 +31,11 @@ __all__ = [
     "LIBRARY",
     "STANDARD_EVENTS",
     "Client",
+    "EventsQuarantined",
     "InvalidEvent",
     "InvalidWarehouseURL",
     "MissingDriver",
+    "RejectedRows",
     "Sink",
     "__version__",
     "alias",

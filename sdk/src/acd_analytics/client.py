@@ -326,7 +326,7 @@ class Client:
                     segment = buffer.current_segment()
                 end = segment.append(line)
             except OSError as exc:
-                self._journal_failed(exc, record)
+                self._journal_failed(exc, record, line)
             else:
                 if buffer.spilling:
                     buffer.counters.spilled += 1
@@ -334,7 +334,7 @@ class Client:
                     buffer.start_spilling(segment, end - len(line))
                     buffer.counters.spilled += 1
                 else:
-                    queue.append((record, segment, end))
+                    queue.append((record, segment, end, line))
                 if end >= buffer.segment_bytes:
                     buffer.rotate_if_large(segment)
             backlog = len(queue) >= self.batch_size or buffer.spilling
@@ -353,12 +353,12 @@ class Client:
         except Exception as exc:
             delivery.report(exc, 0)
 
-    def _journal_failed(self, exc: OSError, record: EventRecord) -> None:
+    def _journal_failed(self, exc: OSError, record: EventRecord, line: bytes) -> None:
         """The disk refused the line (full, read-only): keep it in memory if there is room."""
         buffer = self._buffer
         buffer.counters.journal_errors += 1
         if len(buffer.queue) < buffer.max_queue_size:
-            buffer.queue.append((record, None, 0))
+            buffer.queue.append((record, None, 0, line))
             self._delivery.report(exc, 0)
         else:
             buffer.counters.dropped += 1

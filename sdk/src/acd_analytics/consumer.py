@@ -10,11 +10,23 @@ any length and nothing is ever dropped.
 
 `Consumer` is the background thread of `Client`; in `sync_mode` the caller's thread runs the
 same `Delivery.drain` without sleeping.
+
+A failed batch is handled by the kind of error (`transport.is_permanent`). A transient error
+(the link, the server) rewinds the batch to the journal and retries it with exponential
+backoff, forever. A permanent error (the rows: a check or row-level-security violation, a data
+error) would fail forever too, and block every later event behind it: the batch is bisected
+instead, the halves that commit are delivered, and the single rows that still fail are
+appended to the spool's quarantine file (with their error, fsynced) before the checkpoint
+moves past them; they are counted in `stats()["quarantined"]` and reported to `on_error` as
+one `EventsQuarantined` per batch. If a transient error strikes during the bisection, the
+whole batch is retried later (rows already committed are ignored as duplicates) and nothing is
+quarantined until a bisection completes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 import threading
@@ -22,16 +34,30 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from acd_analytics.events import EventRecord
 from acd_analytics.spool import Segment, Spool
-from acd_analytics.transport import Sink
+from acd_analytics.transport import EventsQuarantined, Sink, is_permanent
 
 log = logging.getLogger("acd_analytics")
 
 ErrorCallback = Callable[[BaseException, int], Any]
-QueueItem = tuple[EventRecord, Segment | None, int]
+# (record, its journal segment or None if the disk refused it, end offset there, journal line)
+QueueItem = tuple[EventRecord, Segment | None, int, bytes]
+RECORD_FIELDS = (
+    "event_id",
+    "product",
+    "event_name",
+    "user_id",
+    "anonymous_id",
+    "session_id",
+    "occurred_at_us",
+    "properties",
+    "context",
+)
+UNJOURNALED = "unjournaled"  # quarantine file of events the disk refused to journal
 
 
 @dataclass
@@ -40,6 +66,13 @@ class Batch:
     commits: list[tuple[Segment, int]]  # checkpoints to write once the warehouse committed
     own: bool  # from this client's queue or journal (False: a claimed orphan)
     volatile: list[QueueItem] = field(default_factory=list)  # not in the journal (disk error)
+    items: list[QueueItem] | None = None  # memory batches: the segment of each record
+    lines: list[bytes] | None = None  # the journal line of each record (for `write_lines`)
+
+    def segment_of(self, index: int) -> Segment | None:
+        if self.items is not None:
+            return self.items[index][1]
+        return self.commits[0][0] if self.commits else None
 
 
 @dataclass
@@ -52,6 +85,7 @@ class Counters:
     replayed: int = 0
     journal_errors: int = 0
     dropped: int = 0
+    quarantined: int = 0
     unreadable_lines: int = 0
     last_error: str | None = None
 
@@ -107,27 +141,40 @@ class Buffer:
             self.prefer_orphans = not self.prefer_orphans
             plan: tuple[Segment, int, int] | None = None
             own = not (self.orphans and self.prefer_orphans)
+            items: list[QueueItem] | None = None
             if own:
                 if self.queue:
-                    return self._memory_batch(max_records)
-                plan = self._journal_plan()
+                    items = self._take(max_records)
+                else:
+                    plan = self._journal_plan()
                 if plan is None and self.orphans:
                     own = False
             if not own:
                 plan = self._orphan_plan()
+        if items is not None:
+            return self._memory_batch(items)
         if plan is None:
             return None
         segment, offset, end = plan
-        records, new_offset, bad = segment.read(offset, end, max_records)
+        records, lines, new_offset, bad = segment.read(offset, end, max_records)
         with self.lock:
             self.counters.unreadable_lines += bad
             if own:
                 self.cursor = (segment, new_offset)
-        return Batch(records, [(segment, new_offset)], own)
+        return Batch(records, [(segment, new_offset)], own, lines=lines)
 
-    def _memory_batch(self, max_records: int) -> Batch:
-        count = min(len(self.queue), max_records)
-        items = [self.queue.popleft() for _ in range(count)]
+    def _take(self, max_records: int) -> list[QueueItem]:
+        """Up to `max_records` items off the queue (the lock held: keep it short)."""
+        queue = self.queue
+        if len(queue) <= max_records:
+            items = list(queue)
+            queue.clear()
+            return items
+        popleft = queue.popleft
+        return [popleft() for _ in range(max_records)]
+
+    @staticmethod
+    def _memory_batch(items: list[QueueItem]) -> Batch:
         ends: dict[int, tuple[Segment, int]] = {}
         volatile: list[QueueItem] = []
         for item in items:
@@ -135,7 +182,14 @@ class Buffer:
                 volatile.append(item)
             else:
                 ends[id(item[1])] = (item[1], item[2])
-        return Batch([item[0] for item in items], list(ends.values()), True, volatile)
+        return Batch(
+            [item[0] for item in items],
+            list(ends.values()),
+            True,
+            volatile,
+            items,
+            [item[3] for item in items],
+        )
 
     def _journal_plan(self) -> tuple[Segment, int, int] | None:
         while self.spilling and self.cursor is not None:
@@ -166,17 +220,19 @@ class Buffer:
             self.progress.notify_all()
         return None
 
-    def committed(self, batch: Batch) -> None:
-        """The warehouse committed `batch`: checkpoint, delete finished segments, wake flushers."""
+    def committed(self, batch: Batch, quarantined: int = 0) -> None:
+        """The warehouse committed `batch` (but `quarantined` of its events, set aside):
+        checkpoint, delete finished segments, wake flushers."""
         for segment, offset in batch.commits:
             with contextlib.suppress(OSError):
                 segment.write_checkpoint(offset)
         with self.lock:
             counters = self.counters
             counters.batches += 1
-            counters.delivered += len(batch.records)
+            counters.delivered += len(batch.records) - quarantined
+            counters.quarantined += quarantined
             if not batch.own:
-                counters.replayed += len(batch.records)
+                counters.replayed += len(batch.records) - quarantined
             for segment, offset in batch.commits:
                 segment.committed = max(segment.committed, offset)
                 if segment.seq:
@@ -266,11 +322,16 @@ class Delivery:
                 return True
 
     def ship(self, batch: Batch) -> bool:
+        rejected: list[tuple[int, BaseException]] = []
+        quarantine: EventsQuarantined | None = None
         try:
             if batch.records:
                 if self.sink is None:
                     self.sink = self.sink_factory()
-                self.sink.write(batch.records, time.time_ns() // 1000, self.library)
+                count = len(batch.records)
+                self._write(self.sink, batch, 0, count, time.time_ns() // 1000, rejected)
+                if rejected:
+                    quarantine = self._quarantine(batch, rejected)
         except Exception as exc:
             self.failures += 1
             self.retry_at = time.monotonic() + self.backoff_delay()
@@ -281,11 +342,65 @@ class Delivery:
             return False
         self.failures = 0
         self.retry_at = 0.0
-        self.buffer.committed(batch)
+        self.buffer.committed(batch, len(rejected))
         for segment, _ in batch.commits:
             if not segment.closed:
                 segment.sync()
+        if quarantine is not None:
+            with self.buffer.lock:
+                self.buffer.counters.last_error = str(quarantine)
+            self.report(quarantine, len(rejected))
         return True
+
+    def _write(
+        self,
+        sink: Sink,
+        batch: Batch,
+        start: int,
+        stop: int,
+        sent_at_us: int,
+        rejected: list[tuple[int, BaseException]],
+    ) -> None:
+        """Write records [start, stop) of `batch`; on a permanent error bisect, and collect the
+        single records that still fail in `rejected`. Transient errors raise."""
+        write_lines = getattr(sink, "write_lines", None)
+        try:
+            if write_lines is not None and batch.lines is not None:
+                write_lines(batch.lines[start:stop], sent_at_us, self.library)
+            else:
+                sink.write(batch.records[start:stop], sent_at_us, self.library)
+            return
+        except Exception as exc:
+            if not is_permanent(exc):
+                raise
+            if stop - start == 1:
+                rejected.append((start, exc))
+                return
+        middle = (start + stop) // 2
+        self._write(sink, batch, start, middle, sent_at_us, rejected)
+        self._write(sink, batch, middle, stop, sent_at_us, rejected)
+
+    def _quarantine(
+        self, batch: Batch, rejected: list[tuple[int, BaseException]]
+    ) -> EventsQuarantined:
+        """Append the rejected records to their segment's quarantine file (raises OSError)."""
+        now = datetime.now(UTC).isoformat()
+        by_file: dict[str, list[bytes]] = {}
+        event_ids: list[str] = []
+        for index, exc in rejected:
+            record = batch.records[index]
+            segment = batch.segment_of(index)
+            entry = {
+                "quarantined_at": now,
+                "error": f"{type(exc).__name__}: {exc}",
+                "event": dict(zip(RECORD_FIELDS, record, strict=False)),
+            }
+            line = json.dumps(entry, ensure_ascii=True, default=str) + "\n"
+            name = segment.path.stem if segment is not None else UNJOURNALED
+            by_file.setdefault(name, []).append(line.encode("ascii"))
+            event_ids.append(str(record[0]))
+        paths = [str(self.buffer.spool.quarantine(name, lines)) for name, lines in by_file.items()]
+        return EventsQuarantined(event_ids, paths, rejected[0][1])
 
     def backoff_delay(self) -> float:
         ceiling = min(self.backoff_cap, self.backoff_base * 2 ** min(self.failures, 30))

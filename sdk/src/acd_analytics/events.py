@@ -2,7 +2,8 @@
 
 An event travels through the SDK as an `EventRecord`, a plain tuple in the column order of
 `shared_events` (minus the columns the warehouse or the consumer fills in): cheap to build,
-cheap to hand to `COPY` or Arrow, and written to the journal as one line of JSON.
+cheap to hand to `COPY`, and written to the journal as one line of JSON (`encode_line`), the
+form the DuckDB sink hands to DuckDB as is.
 """
 
 from __future__ import annotations

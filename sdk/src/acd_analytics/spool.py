@@ -14,6 +14,10 @@ byte offset up to which the warehouse has committed its events.
   directory claims it, delivers it from its checkpoint and deletes it.
 - A checkpoint is written only after the warehouse committed; a stale checkpoint only causes a
   re-send, which `event_id` makes harmless.
+- Events the warehouse refuses for good (see `transport.is_permanent`) are appended, with the
+  error, to `<spool_dir>/<target>/quarantine/<segment name>.jsonl` (fsynced) before the
+  checkpoint moves past them. The SDK never reads or deletes quarantine files: they are for a
+  person to inspect, fix and re-track (or delete).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from acd_analytics.warehouse_url import WarehouseTarget
 
 SPOOL_DIR_SETTING = "ACD_SPOOL_DIR"
 SEGMENT_GLOB = "seg-*.jsonl"
+QUARANTINE_DIR = "quarantine"
 _READ_CHUNK = 1 << 22
 
 
@@ -86,9 +91,13 @@ class Segment:
         self.size += len(data)
         return self.size
 
-    def read(self, offset: int, end: int, max_records: int) -> tuple[list[EventRecord], int, int]:
-        """Records of complete lines in [offset, end): (records, next offset, unreadable lines)."""
+    def read(
+        self, offset: int, end: int, max_records: int
+    ) -> tuple[list[EventRecord], list[bytes], int, int]:
+        """Complete lines in [offset, end): (records, their lines with the newline, next offset,
+        unreadable lines skipped)."""
         records: list[EventRecord] = []
+        lines: list[bytes] = []
         bad = 0
         while offset < end and len(records) < max_records:
             chunk = os.pread(self.fd, min(_READ_CHUNK, end - offset), offset)
@@ -98,18 +107,21 @@ class Segment:
             if stop < 0:
                 if len(chunk) < _READ_CHUNK:
                     # A torn last line (the write never completed): skip it.
-                    return records, end, bad + 1
+                    return records, lines, end, bad + 1
                 raise ValueError(f"journal line longer than {_READ_CHUNK} bytes in {self.path}")
             position = 0
             while position <= stop and len(records) < max_records:
-                newline = chunk.index(b"\n", position)
+                newline = chunk.index(b"\n", position) + 1
+                line = chunk[position:newline]
                 try:
-                    records.append(decode_line(chunk[position:newline]))
+                    records.append(decode_line(line))
                 except ValueError:
                     bad += 1
-                position = newline + 1
+                else:
+                    lines.append(line)
+                position = newline
             offset += position
-        return records, offset, bad
+        return records, lines, offset, bad
 
     def write_checkpoint(self, offset: int) -> None:
         self.committed = offset
@@ -162,6 +174,23 @@ class Spool:
         path = self.directory / f"{stem}.jsonl"
         os.rename(tmp, path)
         return Segment(path, fd, size=0, committed=0, seq=seq)
+
+    def quarantine(self, name: str, lines: list[bytes]) -> Path:
+        """Append these lines (each ending in a newline) to `quarantine/<name>.jsonl`, fsynced."""
+        self._ensure()
+        directory = self.directory / QUARANTINE_DIR
+        directory.mkdir(exist_ok=True)
+        path = directory / f"{name}.jsonl"
+        data = b"".join(lines)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return path
 
     def claim_orphans(self, exclude: set[Path]) -> Iterator[Segment]:
         """Lock and yield every segment no live writer holds, oldest first."""

@@ -4,21 +4,32 @@
   `INSERT … SELECT … ON CONFLICT (event_id) DO NOTHING`, in one transaction. Staging is needed
   twice over: `COPY` cannot skip duplicates, and PostgreSQL refuses `COPY FROM` into a table
   with row-level security for roles that do not own it (the product roles of SPEC §5.1).
-- DuckDB: the batch becomes one Arrow table and one `INSERT OR IGNORE … SELECT … FROM` it.
+- DuckDB: the batch's journal lines go in as one string parameter of one
+  `INSERT OR IGNORE … SELECT`, which splits and parses them inside DuckDB (see `DuckDBSink`).
   A DuckDB file is open for writing by one process at a time; inside a process the sink keeps
   one connection for its lifetime, and `close()` lets go of the file.
 
 A sink is used by one thread at a time (the consumer, or the caller in `sync_mode`). Drivers
 are imported lazily so that each extra (`acd-analytics[postgres]`, `[duckdb]`) is optional.
+
+Errors are of two kinds (`is_permanent`). *Transient* ones (connection lost, server shutting
+down, lock or statement timeouts, a missing table, a full disk) say nothing about the rows:
+the consumer retries the batch with backoff, for as long as it takes. *Permanent* ones are the
+rows' fault and would fail on every retry: constraint, check and row-level-security
+violations, data errors (bad UUID, malformed JSON, NUL bytes, out-of-range values). The
+consumer bisects such a batch to find the offending rows, delivers the others and moves those
+to the quarantine (see `consumer.Delivery`). A custom sink signals a permanent error by raising
+`RejectedRows`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from acd_analytics.events import EventRecord
+from acd_analytics.events import EventRecord, encode_line
 from acd_analytics.warehouse_url import WarehouseTarget
 
 COLUMNS = (
@@ -38,8 +49,53 @@ class MissingDriver(ImportError):
     """The database driver for the warehouse URL is not installed."""
 
 
+class RejectedRows(Exception):
+    """The warehouse refuses (some of) these rows for good: retrying the same rows cannot help."""
+
+
+class EventsQuarantined(Exception):
+    """Passed to `on_error`: the warehouse refused these events for good; they were moved to
+    the quarantine files `paths` (with the error of each) and delivery went on without them."""
+
+    def __init__(self, event_ids: list[str], paths: list[str], cause: BaseException) -> None:
+        super().__init__(
+            f"{len(event_ids)} event(s) rejected by the warehouse moved to "
+            f"{', '.join(paths)}: {type(cause).__name__}: {cause}"
+        )
+        self.event_ids = event_ids
+        self.paths = paths
+        self.__cause__ = cause
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True if `exc` blames the rows written (retrying them would fail again), not the link.
+
+    PostgreSQL: integrity violations (SQLSTATE class 23: check, not-null, foreign key…), data
+    exceptions (class 22: invalid text representation, untranslatable character, out of
+    range…) and row-level-security violations (42501 with "row-level security" in the message;
+    a plain "permission denied for table" is a grant missing for the whole role, so it stays
+    transient until someone fixes the grant). DuckDB: `IntegrityError` (`ConstraintException`)
+    and `DataError` (`ConversionException`, `OutOfRangeException`, `TypeMismatchException`).
+    Everything else (connection, shutdown, lock, timeout, catalog, I/O errors) is transient.
+    """
+    if isinstance(exc, RejectedRows):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(exc, psycopg.Error):
+        errors = psycopg.errors
+        if isinstance(exc, errors.IntegrityError | errors.DataError):
+            return True
+        return isinstance(exc, errors.InsufficientPrivilege) and "row-level security" in str(exc)
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.Error):
+        return isinstance(exc, duckdb.IntegrityError | duckdb.DataError)
+    return False
+
+
 class Sink(Protocol):
-    """Where batches go. `write` commits the batch or raises; duplicates are ignored."""
+    """Where batches go. `write` commits the whole batch or nothing and raises; duplicates are
+    ignored. Raise `RejectedRows` (or a driver error `is_permanent` knows) for rows that can
+    never be written, anything else for a failure worth retrying."""
 
     def write(self, records: Sequence[EventRecord], sent_at_us: int, library: str) -> None: ...
 
@@ -109,9 +165,20 @@ class PostgresSink:
                     (sent_at_us, library),
                 )
             conn.commit()
-        except BaseException:
-            self._drop()
+        except BaseException as exc:
+            self._recover(exc)
             raise
+
+    def _recover(self, exc: BaseException) -> None:
+        """After a failed write: keep a healthy connection (bisecting reuses it), else drop it."""
+        conn = self._conn
+        if conn is not None and not conn.closed and is_permanent(exc):
+            try:
+                conn.rollback()
+                return
+            except Exception:
+                pass
+        self._drop()
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -129,16 +196,32 @@ class PostgresSink:
 
 
 class DuckDBSink:
+    """Hands DuckDB the batch's journal lines as one string and lets it parse them.
+
+    Splitting the lines, reading their JSON arrays and checking `properties`/`context` all run
+    inside DuckDB, which releases the GIL meanwhile: the consumer thread holds the GIL only to
+    join the lines, so the host's threads keep running while a batch is stored. (Converting
+    the records to Arrow columns in Python held it for that work, and the first `pa.array`
+    imports pandas when it is installed: about half a second of a stalled host.)
+    """
+
+    INSERT = (
+        "insert or ignore into shared_events (event_id, product, event_name, user_id, "
+        "anonymous_id, session_id, occurred_at, sent_at, properties, context, library) "
+        "select f[1]::uuid, f[2], f[3], f[4], f[5], f[6], make_timestamptz(f[7]::bigint), "
+        "make_timestamptz($2::bigint), f[8]::json, f[9]::json, $3 "
+        "from (select from_json(line, '[\"VARCHAR\"]') as f "
+        "from (select unnest(string_split($1, chr(10))) as line) where line <> '')"
+    )
+
     def __init__(self, target: WarehouseTarget) -> None:
         try:
             import duckdb
-            import pyarrow
         except ImportError as exc:
             raise MissingDriver(
-                "the DuckDB warehouse needs duckdb and pyarrow: pip install 'acd-analytics[duckdb]'"
+                "the DuckDB warehouse needs duckdb: pip install 'acd-analytics[duckdb]'"
             ) from exc
         self._duckdb = duckdb
-        self._pa = pyarrow
         self._path = target.duckdb_path or ":memory:"
         self._conn: Any = None
 
@@ -148,38 +231,27 @@ class DuckDBSink:
         return self._conn
 
     def write(self, records: Sequence[EventRecord], sent_at_us: int, library: str) -> None:
-        pa = self._pa
-        columns = list(zip(*records, strict=True))
-        string = pa.string()
-        table = pa.table(
-            {
-                "event_id": pa.array(columns[0], string),
-                "product": pa.array(columns[1], string),
-                "event_name": pa.array(columns[2], string),
-                "user_id": pa.array(columns[3], string),
-                "anonymous_id": pa.array(columns[4], string),
-                "session_id": pa.array(columns[5], string),
-                "occurred_at": pa.array(columns[6], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
-                "properties": pa.array(columns[7], string),
-                "context": pa.array(columns[8], string),
-            }
-        )
+        try:
+            lines = [encode_line(record) for record in records]
+        except (TypeError, ValueError, AttributeError) as exc:  # a foreign or corrupt record
+            raise RejectedRows(f"cannot encode the record: {exc}") from exc
+        self.write_lines(lines, sent_at_us, library)
+
+    def write_lines(self, lines: Sequence[bytes], sent_at_us: int, library: str) -> None:
+        """Insert the events of these journal lines (`events.encode_line`, ASCII, one per line)."""
+        try:
+            text = b"".join(lines).decode()
+        except UnicodeDecodeError as exc:  # only a foreign journal line can be non-ASCII
+            raise RejectedRows(f"a journal line is not UTF-8: {exc}") from exc
         try:
             cur = self._connection().cursor()
             try:
-                cur.register("acd_sdk_batch", table)
-                cur.execute(
-                    "insert or ignore into shared_events (event_id, product, event_name, "
-                    "user_id, anonymous_id, session_id, occurred_at, sent_at, properties, "
-                    "context, library) select event_id::uuid, product, event_name, user_id, "
-                    "anonymous_id, session_id, occurred_at, make_timestamptz($1::bigint), "
-                    "properties::json, context::json, $2 from acd_sdk_batch",
-                    [sent_at_us, library],
-                )
+                cur.execute(self.INSERT, [text, sent_at_us, library])
             finally:
                 cur.close()
-        except BaseException:
-            self.close()
+        except BaseException as exc:
+            if not is_permanent(exc):  # a permanent error is the rows' fault: keep the connection
+                self.close()
             raise
 
     def close(self) -> None:
