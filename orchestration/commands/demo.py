@@ -1,33 +1,33 @@
 """`demo`: the main job on a fresh warehouse (SPEC §4).
 
-Migrate, seed the sample world (events through the SDK), ingest every source from the
-world's payloads through the real connectors and a local transport, `dbt build`, then print
-what the warehouse holds. On DuckDB the file is recreated so the demo starts from nothing.
+Migrate, seed the sample world (events through the SDK), then run the whole Dagster code
+location in-process with the sample client resources (`orchestration.pipeline`): the real
+connectors pull the world's payloads from a local transport, the checks gate dbt, every dbt
+model and test and every data-quality suite runs. Prints what the marts say. On DuckDB the
+file is recreated so the demo starts from nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from ingest.world.config import WorldConfig, yesterday_utc
-from ingest.world.server import SampleWorldServer
 from orchestration.commands import Subcommands
-from orchestration.commands.build import run_dbt
-from orchestration.commands.ingest import run_ingest
 from orchestration.commands.seed import seed_world
-from warehouse_db.connection import connect
-from warehouse_db.inventory import table_row_counts
-from warehouse_db.migrations import migrate
+from orchestration.pipeline import run_pipeline
+from orchestration.report import marts_report
 
-ERRORS: tuple[type[Exception], ...] = ()
-# The live APIs are polled repeatedly; the demo replays three polls of the sample world so
-# ad status changes and video counter snapshots accumulate as they would in production.
-POLLS_BEFORE_END = (timedelta(days=20), timedelta(days=10), timedelta(0))
+
+class DemoFailed(RuntimeError):
+    """An asset or check of the demo pipeline failed."""
+
+
+ERRORS: tuple[type[Exception], ...] = (DemoFailed,)
+DAGSTER_HOME = Path(".dagster_home")
 
 
 def step(message: str) -> None:
@@ -40,39 +40,35 @@ def cmd_demo(args: argparse.Namespace, target: WarehouseTarget) -> None:
         for path in (Path(target.duckdb_path or ""), Path(f"{target.duckdb_path}.wal")):
             path.unlink(missing_ok=True)
         step(f"fresh embedded warehouse {target.duckdb_path}")
-    migrate(target)
 
-    config = WorldConfig(end_date=yesterday_utc(), out_dir=Path(args.out).resolve())
+    config = WorldConfig(
+        users=args.users, days=args.days, end_date=yesterday_utc(), out_dir=Path(args.out).resolve()
+    )
     step(f"seeding the sample world: {config.users:,} people over {config.days} days")
     seed_world(target, config, show_progress=True)
 
-    with SampleWorldServer(config.out_dir) as server:
-        settings = server.source_settings()
-        for before_end in POLLS_BEFORE_END:
-            server.now = config.end - before_end
-            for source in ("meta", "tiktok"):
-                step(f"ingest {source} as of {server.now:%Y-%m-%d}")
-                run_ingest(
-                    source, target, start=config.start_date, end=server.now.date(), env=settings
-                )
-        step("ingest stripe")
-        run_ingest("stripe", target, env=settings)
+    step("running every asset and check through Dagster (sample API resources)")
+    summary = run_pipeline(
+        target, config.out_dir, progress=print, dagster_home=DAGSTER_HOME.resolve()
+    )
+    for line in summary.lines():
+        print(line)
 
-    step("dbt build")
-    run_dbt(target, ["build"])
+    step("what the marts say")
+    for line in marts_report(target):
+        print(line)
 
-    step("what the warehouse holds")
-    with connect(target) as conn:
-        counts = table_row_counts(conn)
-        for schema, table, rows in counts:
-            if schema in ("marts",) or table.startswith("shared_"):
-                name = f"{schema}.{table}"
-                print(f"  {name:<44} {rows:>10,} rows")
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s; warehouse: {target.redacted()}")
-    print("open the Dagster UI on the same warehouse with `make dev`")
+    print("open the Dagster UI on the same warehouse and runs with `make dev`")
+    if not summary.success:
+        raise DemoFailed(
+            "the pipeline did not finish cleanly: see the failed steps and checks above"
+        )
 
 
 def register(commands: Subcommands) -> None:
     demo = commands.add_parser("demo", help="the whole pipeline on a fresh sample world")
+    demo.add_argument("--users", type=int, default=2000, help="people in the sample world")
+    demo.add_argument("--days", type=int, default=30, help="days the sample world spans")
     demo.add_argument("--out", default="sample_world", help="where the world's payloads go")
     demo.set_defaults(handler=cmd_demo)

@@ -1,27 +1,105 @@
-"""The Dagster code location loads and its dbt assets cover the dbt project."""
+"""The code location loads with placeholder settings, and what it defines is a reviewed list.
+
+`expected_definitions.txt` lists every asset, check (other than dbt's tests, compared with the
+manifest instead), job, schedule and pool. When a change is deliberate, regenerate it with
+`ACD_UPDATE_SNAPSHOTS=1 pytest tests/orchestration/test_definitions.py` and review the diff.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from orchestration.defs.dbt.project import ensure_manifest
 
-
-@pytest.fixture(autouse=True)
-def placeholder_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ACD_WAREHOUSE_URL", "duckdb:///:memory:")
+SNAPSHOT = Path(__file__).with_name("expected_definitions.txt")
 
 
-def test_code_location_loads_with_every_dbt_model_as_an_asset() -> None:
+def _defs() -> dg.Definitions:
     from orchestration.definitions import defs
 
+    return defs
+
+
+def definition_lines(defs: dg.Definitions) -> list[str]:
+    from orchestration.defs.dbt.assets import dbt_models
+
+    graph = defs.resolve_asset_graph()
+    lines = [f"asset {key.to_user_string()}" for key in graph.get_all_asset_keys()]
+    lines += [
+        f"check {key.asset_key.to_user_string()}:{key.name}"
+        for key in graph.asset_check_keys
+        if key not in dbt_models.check_keys
+    ]
+    lines += [f"job {job.name}" for job in defs.jobs or []]
+    lines += [
+        f"schedule {s.name} '{s.cron_schedule}' {s.execution_timezone} -> {s.job_name}"
+        for s in defs.schedules or []
+    ]
+    for assets_def in defs.assets or []:
+        if isinstance(assets_def, dg.AssetsDefinition) and assets_def.op.pool:
+            lines += [
+                f"pool {key.to_user_string()} {assets_def.op.pool}" for key in assets_def.keys
+            ]
+    return sorted(lines)
+
+
+def test_code_location_loads_and_matches_the_reviewed_snapshot() -> None:
+    defs = _defs()
+    dg.Definitions.validate_loadable(defs)
+    lines = definition_lines(defs)
+    if os.environ.get("ACD_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text("\n".join(lines) + "\n")
+    assert lines == SNAPSHOT.read_text().splitlines()
+
+
+def test_every_dbt_model_is_an_asset_and_every_dbt_test_a_check() -> None:
+    from orchestration.defs.dbt.assets import dbt_models
+
+    defs = _defs()
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     manifest = json.loads(ensure_manifest().read_text())
-    models = [
-        node for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed")
-    ]
-    for node in models:
-        assert any(key.endswith(node["name"]) for key in keys), node["name"]
-    assert defs.resolve_schedule_def("dbt_build_hourly").cron_schedule == "15 * * * *"
+    for node in manifest["nodes"].values():
+        if node["resource_type"] in ("model", "seed"):
+            assert any(key.endswith(node["name"]) for key in keys), node["name"]
+    tests = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node.get("attached_node")
+    }
+    assert tests
+    assert tests <= {key.name for key in dbt_models.check_keys}
+
+
+def test_raw_assets_feed_the_dbt_sources() -> None:
+    graph = _defs().resolve_asset_graph()
+    for staging, raw in [
+        ("stg_meta__ads_insights", ["raw_meta", "ads_insights"]),
+        ("stg_tiktok__ad_reports", ["raw_tiktok", "ad_reports"]),
+        ("stg_stripe__charges", ["raw_stripe", "charges"]),
+        ("stg_shared__events", ["shared", "shared_events"]),
+    ]:
+        assert dg.AssetKey(raw) in graph.get(dg.AssetKey(["staging", staging])).parent_keys
+
+
+def test_secrets_stay_environment_variables_in_the_resources() -> None:
+    resources = _defs().resources or {}
+    assert isinstance(resources["meta"].access_token, dg.EnvVar)
+    assert isinstance(resources["tiktok"].access_token, dg.EnvVar)
+    assert isinstance(resources["tiktok_display"].access_token, dg.EnvVar)
+    assert isinstance(resources["stripe"].api_key, dg.EnvVar)
+    assert "placeholder" not in repr(resources)
+
+
+def test_a_missing_credential_fails_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("META_ACCESS_TOKEN")
+    meta = _defs().resources["meta"]  # type: ignore[index]
+    with (
+        pytest.raises(Exception, match="META_ACCESS_TOKEN"),
+        dg.build_resources({"meta": meta}) as built,
+    ):
+        built.meta.settings()

@@ -1,0 +1,370 @@
+"""The Meta, TikTok and Stripe clients as Dagster resources: live and sample implementations.
+
+Both implementations run the real connector code (`ingest.*`); they differ in where the
+settings come from. The live ones take every setting of SPEC §3 from the environment through
+`dg.EnvVar` (so the UI and logs show the variable's name, never its value) and validate them
+with `orchestration.settings`. The sample ones point at the sample transport
+(`ingest.world.server`) with placeholder tokens, and pin the connectors' clock to the sample
+world's "now", so a world generated for any date range is pulled as if it were live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dagster as dg
+
+from ingest._common.clock import Clock, SystemClock
+from ingest._common.results import Progress, StreamResult, no_progress
+from ingest._common.secrets import Secret
+from ingest.meta.client import MetaClient
+from ingest.meta.settings import DEFAULT_BASE_URL as META_DEFAULT_BASE_URL
+from ingest.meta.settings import MetaConfig
+from ingest.meta.source import account_key, ingest_meta_ads, ingest_meta_insights
+from ingest.stripe import ingest_stripe
+from ingest.stripe.settings import StripeConfig
+from ingest.tiktok.client import TikTokBusinessClient, TikTokDisplayClient
+from ingest.tiktok.settings import DEFAULT_BASE_URL as TIKTOK_DEFAULT_BASE_URL
+from ingest.tiktok.settings import DEFAULT_DISPLAY_BASE_URL, TikTokConfig
+from ingest.tiktok.source import ingest_tiktok_ads, ingest_tiktok_reports, ingest_tiktok_videos
+from orchestration.settings import meta_settings, stripe_settings, tiktok_settings
+from warehouse_db.raw_load import RawWriter
+
+SAMPLE_TOKEN = "sample-token-not-a-secret"
+
+
+class PinnedClock(SystemClock):
+    """The real clock for waiting, with a fixed `now` (the sample world's present)."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+
+def _clock(now: str | None) -> Clock:
+    if not now:
+        return SystemClock()
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    return PinnedClock(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+# Meta ---------------------------------------------------------------------------------------
+
+
+class MetaResource(dg.ConfigurableResource):
+    """Meta Marketing API: daily ad insights and ad statuses of every configured ad account."""
+
+    def settings(self) -> MetaConfig:
+        raise NotImplementedError
+
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @contextmanager
+    def _client(self) -> Iterator[tuple[MetaConfig, MetaClient]]:
+        config = self.settings()
+        client = MetaClient(config, clock=self.clock())
+        try:
+            yield config, client
+        finally:
+            client.close()
+
+    def ingest_insights(
+        self, writer: RawWriter, *, start: date, end: date, progress: Progress = no_progress
+    ) -> list[StreamResult]:
+        with self._client() as (config, client):
+            return [
+                ingest_meta_insights(
+                    client, writer, account_key(acc), start=start, end=end, progress=progress
+                )
+                for acc in config.ad_account_ids
+            ]
+
+    def ingest_ads(
+        self, writer: RawWriter, *, progress: Progress = no_progress
+    ) -> list[StreamResult]:
+        with self._client() as (config, client):
+            return [
+                ingest_meta_ads(client, writer, account_key(acc), progress=progress)
+                for acc in config.ad_account_ids
+            ]
+
+
+class LiveMetaResource(MetaResource):
+    access_token: str
+    ad_account_ids: str
+    api_base_url: str = META_DEFAULT_BASE_URL
+
+    def settings(self) -> MetaConfig:
+        return meta_settings(
+            {
+                "META_ACCESS_TOKEN": self.access_token,
+                "META_AD_ACCOUNT_IDS": self.ad_account_ids,
+                "META_API_BASE_URL": self.api_base_url,
+            }
+        )
+
+
+class SampleMetaResource(MetaResource):
+    api_base_url: str
+    ad_account_ids: str
+    now: str | None = None
+
+    def settings(self) -> MetaConfig:
+        return meta_settings(
+            {
+                "META_ACCESS_TOKEN": SAMPLE_TOKEN,
+                "META_AD_ACCOUNT_IDS": self.ad_account_ids,
+                "META_API_BASE_URL": self.api_base_url,
+            }
+        )
+
+    def clock(self) -> Clock:
+        return _clock(self.now)
+
+
+# TikTok Business API (ads reports and statuses) ---------------------------------------------
+
+
+class TikTokResource(dg.ConfigurableResource):
+    """TikTok Business API: daily ad reports and ad statuses of every configured advertiser."""
+
+    def settings(self) -> TikTokConfig:
+        raise NotImplementedError
+
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @contextmanager
+    def _client(self) -> Iterator[tuple[TikTokConfig, TikTokBusinessClient]]:
+        config = self.settings()
+        client = TikTokBusinessClient(config, clock=self.clock())
+        try:
+            yield config, client
+        finally:
+            client.close()
+
+    def ingest_reports(
+        self, writer: RawWriter, *, start: date, end: date, progress: Progress = no_progress
+    ) -> list[StreamResult]:
+        today = self.clock().now().date()
+        with self._client() as (config, client):
+            return [
+                ingest_tiktok_reports(
+                    client, writer, adv, today=today, start=start, end=end, progress=progress
+                )
+                for adv in config.advertiser_ids
+            ]
+
+    def ingest_ads(
+        self, writer: RawWriter, *, progress: Progress = no_progress
+    ) -> list[StreamResult]:
+        with self._client() as (config, client):
+            return [
+                ingest_tiktok_ads(client, writer, adv, progress=progress)
+                for adv in config.advertiser_ids
+            ]
+
+
+class LiveTikTokResource(TikTokResource):
+    access_token: str
+    advertiser_ids: str
+    api_base_url: str = TIKTOK_DEFAULT_BASE_URL
+
+    def settings(self) -> TikTokConfig:
+        return tiktok_settings(
+            {
+                "TIKTOK_ACCESS_TOKEN": self.access_token,
+                "TIKTOK_ADVERTISER_IDS": self.advertiser_ids,
+                "TIKTOK_API_BASE_URL": self.api_base_url,
+            }
+        )
+
+
+class SampleTikTokResource(TikTokResource):
+    api_base_url: str
+    advertiser_ids: str
+    now: str | None = None
+
+    def settings(self) -> TikTokConfig:
+        return tiktok_settings(
+            {
+                "TIKTOK_ACCESS_TOKEN": SAMPLE_TOKEN,
+                "TIKTOK_ADVERTISER_IDS": self.advertiser_ids,
+                "TIKTOK_API_BASE_URL": self.api_base_url,
+            }
+        )
+
+    def clock(self) -> Clock:
+        return _clock(self.now)
+
+
+# TikTok Display API (organic videos of the connected account) ------------------------------
+
+
+class TikTokDisplayResource(dg.ConfigurableResource):
+    """TikTok Display API: a snapshot of every video's cumulative counters per call.
+
+    A resource of its own (not part of `tiktok`) because its token is optional in SPEC §3:
+    without TIKTOK_DISPLAY_ACCESS_TOKEN only the video snapshots fail, naming the variable."""
+
+    def token(self) -> str:
+        raise NotImplementedError
+
+    def base_url(self) -> str:
+        raise NotImplementedError
+
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    def ingest_videos(
+        self, writer: RawWriter, *, progress: Progress = no_progress
+    ) -> list[StreamResult]:
+        token = self.token()
+        # The Business settings are not used by the Display client.
+        config = TikTokConfig(
+            access_token=Secret(""),
+            advertiser_ids=(),
+            display_access_token=Secret(token),
+            display_base_url=self.base_url(),
+        )
+        clock = self.clock()
+        client = TikTokDisplayClient(config, token, clock=clock)
+        try:
+            return [ingest_tiktok_videos(client, writer, fetched_at=clock.now(), progress=progress)]
+        finally:
+            client.close()
+
+
+class LiveTikTokDisplayResource(TikTokDisplayResource):
+    access_token: str
+    api_base_url: str = DEFAULT_DISPLAY_BASE_URL
+
+    def token(self) -> str:
+        return tiktok_settings(
+            {
+                "TIKTOK_ACCESS_TOKEN": "unused",
+                "TIKTOK_ADVERTISER_IDS": "unused",
+                "TIKTOK_DISPLAY_ACCESS_TOKEN": self.access_token,
+            }
+        ).display_access_token.reveal()  # type: ignore[union-attr]
+
+    def base_url(self) -> str:
+        return self.api_base_url.rstrip("/")
+
+
+class SampleTikTokDisplayResource(TikTokDisplayResource):
+    api_base_url: str
+    now: str | None = None
+
+    def token(self) -> str:
+        return SAMPLE_TOKEN
+
+    def base_url(self) -> str:
+        return self.api_base_url.rstrip("/")
+
+    def clock(self) -> Clock:
+        return _clock(self.now)
+
+
+# Stripe ---------------------------------------------------------------------------------------
+
+
+class StripeResource(dg.ConfigurableResource):
+    """Stripe billing objects: a full sync on the first run, then `/v1/events`."""
+
+    def settings(self) -> StripeConfig:
+        raise NotImplementedError
+
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    def ingest(self, writer: RawWriter, *, progress: Progress = no_progress) -> list[StreamResult]:
+        return ingest_stripe(self.settings(), writer, clock=self.clock(), progress=progress)
+
+
+class LiveStripeResource(StripeResource):
+    api_key: str
+    api_base_url: str | None = None
+
+    def settings(self) -> StripeConfig:
+        env = {"STRIPE_API_KEY": self.api_key}
+        if self.api_base_url:
+            env["STRIPE_API_BASE_URL"] = self.api_base_url
+        return stripe_settings(env)
+
+
+class SampleStripeResource(StripeResource):
+    api_base_url: str
+    now: str | None = None
+
+    def settings(self) -> StripeConfig:
+        return stripe_settings(
+            {"STRIPE_API_KEY": f"sk_test_{SAMPLE_TOKEN}", "STRIPE_API_BASE_URL": self.api_base_url}
+        )
+
+    def clock(self) -> Clock:
+        return _clock(self.now)
+
+
+# Wiring ---------------------------------------------------------------------------------------
+
+
+def _optional(name: str, default: str | None) -> str | None:
+    """A non-secret setting with a default (a base URL): its value when set, else the default."""
+    return dg.EnvVar(name).get_value(default) or default
+
+
+def live_client_resources() -> dict[str, Any]:
+    """The production wiring: secrets and account ids stay `EnvVar`s, read when a run starts."""
+    return {
+        "meta": LiveMetaResource(
+            access_token=dg.EnvVar("META_ACCESS_TOKEN"),
+            ad_account_ids=dg.EnvVar("META_AD_ACCOUNT_IDS"),
+            api_base_url=_optional("META_API_BASE_URL", META_DEFAULT_BASE_URL) or "",
+        ),
+        "tiktok": LiveTikTokResource(
+            access_token=dg.EnvVar("TIKTOK_ACCESS_TOKEN"),
+            advertiser_ids=dg.EnvVar("TIKTOK_ADVERTISER_IDS"),
+            api_base_url=_optional("TIKTOK_API_BASE_URL", TIKTOK_DEFAULT_BASE_URL) or "",
+        ),
+        "tiktok_display": LiveTikTokDisplayResource(
+            access_token=dg.EnvVar("TIKTOK_DISPLAY_ACCESS_TOKEN"),
+            api_base_url=_optional("TIKTOK_DISPLAY_API_BASE_URL", DEFAULT_DISPLAY_BASE_URL) or "",
+        ),
+        "stripe": LiveStripeResource(
+            api_key=dg.EnvVar("STRIPE_API_KEY"),
+            api_base_url=_optional("STRIPE_API_BASE_URL", None),
+        ),
+    }
+
+
+def sample_client_resources(
+    base_urls: Mapping[str, str], manifest: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Clients of the sample transport. `base_urls` has the bases of `meta`, `tiktok`,
+    `tiktok_display` and `stripe` (as `SampleWorldServer` gives them); `manifest` is the sample
+    world's (`accounts`, `default_now`)."""
+    accounts = manifest["accounts"]
+    now = str(manifest["default_now"])
+    return {
+        "meta": SampleMetaResource(
+            api_base_url=base_urls["meta"],
+            ad_account_ids=",".join(accounts["meta_ad_account_ids"]),
+            now=now,
+        ),
+        "tiktok": SampleTikTokResource(
+            api_base_url=base_urls["tiktok"],
+            advertiser_ids=",".join(accounts["tiktok_advertiser_ids"]),
+            now=now,
+        ),
+        "tiktok_display": SampleTikTokDisplayResource(
+            api_base_url=base_urls["tiktok_display"], now=now
+        ),
+        "stripe": SampleStripeResource(api_base_url=base_urls["stripe"], now=now),
+    }

@@ -1,0 +1,272 @@
+"""The whole pipeline in one process, on the sample world: what `acd-warehouse demo` runs.
+
+    summary = run_pipeline(target, world_dir, progress=print)
+
+Migrates the warehouse, serves the seeded sample world (`acd-warehouse seed` wrote it) on the
+sample transport, and executes every asset and check of the code location in one in-process
+Dagster run with the sample client resources: the real connectors pull the world's API
+payloads into the raw tables (every report day of the world as partitions of one run), the
+blocking raw checks gate the dbt build, and every dbt test and Great Expectations suite runs.
+Returns what was materialized and how every check came out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from acd_analytics.warehouse_url import WarehouseTarget
+
+from ingest._common.windows import DateWindow
+from orchestration.defs.partitions import range_tags
+
+Progress = Callable[[str], None]
+DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+
+
+def no_progress(message: str) -> None:
+    """Say nothing."""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    asset: str
+    check: str
+    passed: bool
+    severity: str
+    description: str
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.passed else f"FAILED ({self.severity.lower()})"
+        return f"{self.asset}:{self.check} {verdict}: {self.description}"
+
+
+@dataclass
+class PipelineSummary:
+    success: bool
+    seconds: float
+    days: DateWindow
+    materialized: list[str] = field(default_factory=list)  # asset keys, sorted
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    not_materialized: list[str] = field(default_factory=list)  # stopped by a failure upstream
+
+    @property
+    def failed_checks(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed]
+
+    def lines(self) -> list[str]:
+        """A short human-readable account of the run."""
+        passed = len(self.checks) - len(self.failed_checks)
+        lines = [
+            f"pipeline {'succeeded' if self.success else 'FAILED'} in {self.seconds:.0f}s: "
+            f"{len(self.materialized)} assets materialized (report days {self.days}), "
+            f"{passed}/{len(self.checks)} checks passed",
+        ]
+        lines += [f"  failed check: {c}" for c in self.failed_checks]
+        lines += [f"  failed step: {s}" for s in self.failed_steps]
+        if self.not_materialized:
+            lines.append(
+                f"  not materialized ({len(self.not_materialized)}, stopped upstream): "
+                + ", ".join(self.not_materialized[:10])
+                + (" …" if len(self.not_materialized) > 10 else "")
+            )
+        return lines
+
+
+class _ProgressHandler(logging.Handler):
+    """Turns the run's log stream into a few progress lines: steps, their failures, and what
+    the assets themselves report (the connectors' pages)."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta: dict[str, Any] = getattr(record, "dagster_meta", {}) or {}
+        event = meta.get("dagster_event")
+        step = meta.get("step_key") or ""
+        if event is None:
+            message = str(meta.get("orig_message", record.getMessage()))
+            if record.levelno >= logging.INFO and step and _worth_showing(step, message):
+                self.progress(f"    {message}")
+            return
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.progress(f"  {step} ...")
+        elif kind == "STEP_FAILURE":
+            self.progress(f"  {step} failed: {_error_summary(event)}")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                key = evaluation.asset_check_key.to_user_string()
+                self.progress(f"    check {key} FAILED: {evaluation.description}")
+
+
+def _worth_showing(step: str, message: str) -> bool:
+    """Everything the ingest assets say; of dbt's line per node, only its closing tally."""
+    if step.startswith("dbt"):
+        return message.startswith(("Done.", "Finished dbt command"))
+    return True
+
+
+def _error_summary(event: Any) -> str:
+    error = getattr(event.event_specific_data, "error", None)
+    message = " ".join((getattr(error, "message", "") or event.message or "").split())
+    return message[:300] if message else "see the run's logs"
+
+
+def _progress_logger(progress: Progress) -> dg.LoggerDefinition:
+    # dagster-dbt echoes dbt's log to stdout and the run may silence that: progress lines go
+    # to the stdout of when the definitions were made.
+    stdout = sys.stdout
+
+    def to_real_stdout(message: str) -> None:
+        with contextlib.redirect_stdout(stdout):
+            progress(message)
+
+    @dg.logger(None, description="Progress lines for the command line.")
+    def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger("acd_warehouse.pipeline", level=logging.DEBUG)
+        logger.addHandler(_ProgressHandler(to_real_stdout))
+        return logger
+
+    return progress_logger
+
+
+def _instance(dagster_home: Path | None) -> dg.DagsterInstance:
+    """A persistent instance in `dagster_home` (so `make dev` shows the run), else ephemeral."""
+    if dagster_home is None:
+        return dg.DagsterInstance.ephemeral()
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    if not (dagster_home / "dagster.yaml").exists():
+        shutil.copyfile(DAGSTER_YAML, dagster_home / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(dagster_home))
+
+
+@contextlib.contextmanager
+def _silenced_stdout() -> Any:
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def world_days(manifest: dict[str, Any]) -> DateWindow:
+    """The report days of a sample world: its first to its last simulated day."""
+    return DateWindow(
+        date.fromisoformat(str(manifest["start_date"])),
+        date.fromisoformat(str(manifest["end_date"])),
+    )
+
+
+def pipeline_definitions(
+    target: WarehouseTarget, client_resources: dict[str, Any], progress: Progress = no_progress
+) -> dg.Definitions:
+    """Every area's assets and checks, bound to `target` and the given client resources."""
+    from orchestration.definitions import AREAS
+    from orchestration.defs.dbt.assets import dbt_resource
+    from orchestration.defs.resources import WarehouseResource
+
+    return dg.Definitions.merge(
+        *AREAS,
+        dg.Definitions(
+            resources={
+                "warehouse": WarehouseResource(url=target.url),
+                "dbt": dbt_resource(),
+                **client_resources,
+            },
+            loggers={"progress": _progress_logger(progress)},
+        ),
+    )
+
+
+def summarize(
+    result: dg.ExecuteInProcessResult,
+    days: DateWindow,
+    seconds: float,
+    expected_assets: set[str] | None = None,
+) -> PipelineSummary:
+    checks = [
+        CheckOutcome(
+            asset=e.asset_check_key.asset_key.to_user_string(),
+            check=e.asset_check_key.name,
+            passed=e.passed,
+            severity=e.severity.value,
+            description=e.description or "",
+        )
+        for e in result.get_asset_check_evaluations()
+    ]
+    materialized = sorted(
+        {
+            e.asset_key.to_user_string()
+            for e in result.get_asset_materialization_events()
+            if e.asset_key is not None
+        }
+    )
+    events = result.all_events
+    return PipelineSummary(
+        success=result.success,
+        seconds=seconds,
+        days=days,
+        materialized=materialized,
+        checks=sorted(checks, key=lambda c: (c.asset, c.check)),
+        failed_steps=sorted(
+            {e.step_key or "" for e in events if e.event_type_value == "STEP_FAILURE"}
+        ),
+        not_materialized=sorted((expected_assets or set()) - set(materialized)),
+    )
+
+
+def run_pipeline(
+    target: WarehouseTarget,
+    world_dir: Path,
+    progress: Progress = no_progress,
+    *,
+    dagster_home: Path | None = None,
+    show_dbt_output: bool = False,
+) -> PipelineSummary:
+    """Migrate `target`, then materialize every asset and run every check in-process with the
+    sample resources serving the world in `world_dir` (written by `acd-warehouse seed`).
+
+    dbt's own log (a line per node, echoed to stdout by dagster-dbt) is hidden unless
+    `show_dbt_output`; it stays in dbt_project/logs/dbt.log and progress shows dbt's tally."""
+    from ingest.world.server import SampleWorldServer
+    from orchestration.defs.ingest.resources import sample_client_resources
+    from warehouse_db.migrations import migrate
+
+    started = time.perf_counter()
+    progress(f"migrating {target.redacted()}")
+    migrate(target)
+    with SampleWorldServer(world_dir) as server:
+        days = world_days(server.manifest)
+        clients = sample_client_resources(
+            {
+                "meta": server.meta_api_base_url,
+                "tiktok": server.tiktok_api_base_url,
+                "tiktok_display": server.tiktok_display_api_base_url,
+                "stripe": server.stripe_api_base_url,
+            },
+            server.manifest,
+        )
+        progress(f"sample transport on {server.base_url}; report days {days}")
+        defs = pipeline_definitions(target, clients, progress)
+        job = defs.resolve_implicit_global_asset_job_def()
+        quiet = contextlib.nullcontext() if show_dbt_output else _silenced_stdout()
+        with _instance(dagster_home) as instance, quiet:
+            result = job.execute_in_process(
+                instance=instance,
+                tags={**range_tags(days), "acd/source": "sample-world"},
+                raise_on_error=False,
+                run_config={"loggers": {"progress": {}}},
+            )
+    expected = {k.to_user_string() for k in defs.resolve_asset_graph().materializable_asset_keys}
+    return summarize(result, days, time.perf_counter() - started, expected)
