@@ -31,6 +31,34 @@ purchase_keys as (
 
 ),
 
+-- the ids an expected entitlement may name: the purchase, or the charge that paid it
+expected_keys as (
+
+    select purchase_id, app, purchase_id as referenced_id from expected
+    union
+    select purchase_id, app, paying_charge_id as referenced_id from expected
+    where paying_charge_id is not null
+
+),
+
+expected_matches as (
+
+    select
+        expected_keys.purchase_id,
+        expected_keys.app,
+        entitlements.entitlement_id,
+        entitlements.user_id,
+        entitlements.pending_for_email,
+        entitlements.status,
+        entitlements.granted_at,
+        entitlements.revoked_at
+    from expected_keys
+    inner join entitlements
+        on expected_keys.referenced_id = entitlements.source_purchase_id
+        and expected_keys.app = entitlements.product
+
+),
+
 expected_found as (
 
     select
@@ -44,16 +72,16 @@ expected_found as (
         expected.last_refunded_at,
         true as is_expected,
         true as is_purchase_paid,
-        entitlements.entitlement_id,
-        entitlements.user_id,
-        entitlements.pending_for_email,
-        entitlements.status,
-        entitlements.granted_at,
-        entitlements.revoked_at
+        expected_matches.entitlement_id,
+        expected_matches.user_id,
+        expected_matches.pending_for_email,
+        expected_matches.status,
+        expected_matches.granted_at,
+        expected_matches.revoked_at
     from expected
-    left join entitlements
-        on entitlements.product = expected.app
-        and entitlements.source_purchase_id in (expected.purchase_id, expected.paying_charge_id)
+    left join expected_matches
+        on expected.purchase_id = expected_matches.purchase_id
+        and expected.app = expected_matches.app
 
 ),
 

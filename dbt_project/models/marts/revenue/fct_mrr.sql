@@ -11,34 +11,48 @@ last_month as (
 
 ),
 
+-- each subscription's first and last active month
+subscription_spans as (
+
+    select
+        subscription_id,
+        customer_id,
+        product,
+        min(month) as first_month,
+        max(month) as last_month
+    from subscription_months
+    group by subscription_id, customer_id, product
+
+),
+
+-- subscriptions that start after another subscription of the same customer to the same
+-- product had ended: the customer comes back (cancel, then subscribe again)
+resubscriptions as (
+
+    select
+        started.subscription_id,
+        count(*) as ended_before
+    from subscription_spans as started
+    inner join subscription_spans as ended
+        on started.customer_id = ended.customer_id
+        and started.product = ended.product
+        and started.subscription_id <> ended.subscription_id
+        and ended.last_month < started.first_month
+    group by started.subscription_id
+
+),
+
 with_neighbours as (
 
     select
         current_month.*,
         previous_month.mrr as previous_mrr,
         next_month.subscription_id is not null as is_active_next_month,
-        (
-            select count(*)
-            from subscription_months as earlier
-            where earlier.subscription_id = current_month.subscription_id
-                and earlier.month < current_month.month
-        ) as earlier_active_months,
-        (
-            select count(*)
-            from subscription_months as customer_earlier
-            where customer_earlier.customer_id = current_month.customer_id
-                and customer_earlier.product = current_month.product
-                and customer_earlier.subscription_id <> current_month.subscription_id
-                and customer_earlier.month < current_month.month
-        ) as customer_earlier_active_months,
-        (
-            select count(*)
-            from subscription_months as customer_previous
-            where customer_previous.customer_id = current_month.customer_id
-                and customer_previous.product = current_month.product
-                and customer_previous.subscription_id <> current_month.subscription_id
-                and customer_previous.month = cast({{ dbt.dateadd('month', -1, 'current_month.month') }} as date)
-        ) as customer_previous_month_subscriptions
+        row_number() over (
+            partition by current_month.subscription_id
+            order by current_month.month
+        ) - 1 as earlier_active_months,
+        resubscriptions.subscription_id is not null as is_resubscription
     from subscription_months as current_month
     left join subscription_months as previous_month
         on current_month.subscription_id = previous_month.subscription_id
@@ -46,6 +60,8 @@ with_neighbours as (
     left join subscription_months as next_month
         on current_month.subscription_id = next_month.subscription_id
         and next_month.month = cast({{ dbt.dateadd('month', 1, 'current_month.month') }} as date)
+    left join resubscriptions
+        on current_month.subscription_id = resubscriptions.subscription_id
 
 ),
 
@@ -66,8 +82,8 @@ active_rows as (
             -- active before, then not: back again (the same subscription, or the same
             -- customer's new subscription to the product after a gap)
             when earlier_active_months > 0 then 'reactivation'
-            when customer_earlier_active_months > 0
-                and customer_previous_month_subscriptions = 0 then 'reactivation'
+            -- first month of a subscription that replaces an ended one of the customer
+            when is_resubscription then 'reactivation'
             else 'new'
         end as movement
     from with_neighbours
