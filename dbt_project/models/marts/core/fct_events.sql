@@ -1,8 +1,8 @@
 {#- One row per event: shared_events with its person (SPEC §7.1), campaign fields and channel
-    (SPEC §7.2). Incremental: a run re-reads the events received in the last
-    `events_late_arrival_hours` before the newest row it holds, plus the already-loaded
-    anonymous events whose person changed because their anonymous id was claimed since, and
-    merges them on event_id — the same rows as a full refresh. -#}
+    (SPEC §7.2). Incremental: a run reads the events received in the last
+    `events_late_arrival_hours` before the newest row it holds that are not loaded yet, plus
+    the already-loaded anonymous events whose person changed because their anonymous id was
+    claimed since, and merges them on event_id — the same rows as a full refresh. -#}
 
 {{
     config(
@@ -64,12 +64,26 @@ reidentified as (
 
 ),
 
+already_loaded as (
+
+    -- shared_events rows never change once stored (event_id is their primary key), so the
+    -- late-arrival window only needs the events not merged yet.
+    select existing.event_id
+    from {{ this }} as existing
+    cross join cutoff
+    where existing.received_at >= cutoff.received_after
+
+),
+
 recent_events as (
 
     select staged.*
     from {{ ref('stg_shared__events') }} as staged
     cross join cutoff
+    left join already_loaded
+        on staged.event_id = already_loaded.event_id
     where staged.received_at >= cutoff.received_after
+        and already_loaded.event_id is null
 
 ),
 
@@ -79,8 +93,6 @@ reidentified_events as (
     from {{ ref('stg_shared__events') }} as staged
     inner join reidentified
         on staged.event_id = reidentified.event_id
-    cross join cutoff
-    where staged.received_at < cutoff.received_after
 
 ),
 
@@ -114,27 +126,55 @@ campaign_events as (
 
 ),
 
+campaign_values as (
+
+    -- One row per event and set campaign field, so that rules match through equi-joins.
+    {% for field in campaign_fields -%}
+    select
+        event_id,
+        '{{ field }}' as match_field,
+        {{ field }} as match_value
+    from campaign_events
+    where {{ field }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
 channel_matches as (
 
     select
-        campaign_events.event_id,
-        channel_mapping.channel,
-        row_number() over (
-            partition by campaign_events.event_id
-            order by channel_mapping.priority, channel_mapping.channel
-        ) as match_rank
-    from campaign_events
+        campaign_values.event_id,
+        channel_mapping.priority,
+        channel_mapping.channel
+    from campaign_values
     inner join channel_mapping
-        on (
-            {% for field in campaign_fields -%}
-            (
-                channel_mapping.match_field = '{{ field }}'
-                and campaign_events.{{ field }} is not null
-                and channel_mapping.match_value in (campaign_events.{{ field }}, '*')
-            )
-            {{ 'or' if not loop.last }}
-            {% endfor %}
-        )
+        on campaign_values.match_field = channel_mapping.match_field
+        and campaign_values.match_value = channel_mapping.match_value
+
+    union all
+
+    select
+        campaign_values.event_id,
+        channel_mapping.priority,
+        channel_mapping.channel
+    from campaign_values
+    inner join channel_mapping
+        on campaign_values.match_field = channel_mapping.match_field
+    where channel_mapping.match_value = '*'
+
+),
+
+ranked_matches as (
+
+    select
+        event_id,
+        channel,
+        row_number() over (
+            partition by event_id
+            order by priority, channel
+        ) as match_rank
+    from channel_matches
 
 ),
 
@@ -143,7 +183,7 @@ channels as (
     select
         event_id,
         channel
-    from channel_matches
+    from ranked_matches
     where match_rank = 1
 
 ),

@@ -1,0 +1,192 @@
+"""Benchmark of the dbt build (issue 6): full build versus an incremental run after one more day.
+
+    .venv/bin/python bench/dbt_scale.py [--sizes 100000,1000000,10000000] [--backends duckdb,postgres]
+
+For each warehouse and size N, in a fresh warehouse:
+
+1. N synthetic events over 30 days are written into `shared_events` with one set-based INSERT
+   (the shape of the sample world: ad visits from Meta and TikTok with campaign context, anonymous
+   ids claimed at signup, waitlists, purchases, product usage — about one person per 20 events);
+2. `dbt build` (models, seeds, data tests and unit tests) of the core models — identity,
+   events, funnels, attribution and their staging (`--select ''` for the whole project, which is
+   what `acd-warehouse build` runs) — the full build;
+3. one more day of events (N / 30) is written, received later;
+4. `dbt build` again — `fct_events` merges only the new day (plus re-identified anonymous events);
+   every other model is a table rebuilt from its inputs;
+5. `dbt run --select fct_events` alone after another day, to show the incremental model's cost.
+
+Baseline: the full build at the same size. PostgreSQL comes from `ACD_BENCH_POSTGRES_URL`
+(default: the local server as postgres); each size gets its own database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
+from psycopg import sql
+
+from warehouse_db.connection import connect
+from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
+from warehouse_db.migrations import migrate
+
+DAYS = 30
+DBT = str(Path(sys.executable).with_name("dbt"))
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def insert_events(
+    target: WarehouseTarget, first: int, count: int, persons: int, day: int | None
+) -> None:
+    """Events `first` … `first + count - 1`; spread over DAYS days, or all on `day`."""
+    json_type = "jsonb" if target.backend == "postgres" else "json"
+    day_expr = f"{day}" if day is not None else f"((i * 7919) % {DAYS})"
+    person = f"(i % {persons})"
+    kind = "(i % 20)"
+    statement = f"""
+        insert into shared_events (
+            event_id, product, event_name, user_id, anonymous_id, occurred_at, received_at,
+            properties, context, library
+        )
+        select
+            cast(md5(cast(i as varchar)) as uuid),
+            case {kind} % 4 when 0 then 'portal28' when 1 then 'content-factory' when 2 then 'pct' else 'waitlistlab' end,
+            case
+                when {kind} in (0, 1) then 'page_viewed'
+                when {kind} = 2 then 'signup_completed'
+                when {kind} = 3 then 'purchase_completed'
+                when {kind} = 4 then 'waitlist_joined'
+                else 'page_viewed'
+            end,
+            case when {kind} in (0, 1, 4) then null else 'u' || cast({person} as varchar) end,
+            case when {kind} in (0, 1, 2, 4) then 'a' || cast({person} as varchar) end,
+            occurred_at,
+            occurred_at + interval '5 minutes',
+            cast(case
+                when {kind} = 3 then '{{"revenue": 29, "currency": "USD"}}'
+                when {kind} = 2 then '{{"method": "email"}}'
+                when {kind} = 4 then '{{"waitlist_id": "w1"}}'
+                else '{{}}'
+            end as {json_type}),
+            cast(case
+                when {kind} = 0 and {person} % 2 = 0
+                    then '{{"campaign": {{"source": "facebook", "name": "c' || cast(i % 40 as varchar)
+                        || '", "content": "ad' || cast(i % 400 as varchar) || '", "fbclid": "f"}}}}'
+                when {kind} = 0
+                    then '{{"page": {{"url": "https://x.io/?utm_source=tiktok&utm_campaign=t'
+                        || cast(i % 40 as varchar) || '&utm_content=tad' || cast(i % 400 as varchar)
+                        || '&ttclid=t"}}}}'
+                when {kind} = 1 then '{{"campaign": {{"source": "newsletter", "medium": "email"}}}}'
+                else '{{}}'
+            end as {json_type}),
+            'acd-analytics/bench'
+        from (
+            select
+                i,
+                timestamp with time zone '2025-01-01 00:00:00+00'
+                    + {day_expr} * interval '1 day'
+                    + (i % 86000) * interval '1 second' as occurred_at
+            from generate_series(cast({first} as bigint), cast({first + count - 1} as bigint)) as series(i)
+        ) as numbered
+    """
+    with connect(target) as conn:
+        conn.execute(statement)
+
+
+def dbt(target: WarehouseTarget, args: list[str], work: Path) -> float:
+    env = (
+        os.environ
+        | dbt_env(target)
+        | {
+            "DBT_TARGET_PATH": str(work / "target"),
+            "DBT_LOG_PATH": str(work / "logs"),
+        }
+    )
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
+    return elapsed
+
+
+def run_size(backend: str, size: int, work: Path, selection: list[str]) -> dict[str, float]:
+    database = None
+    admin = parse_warehouse_url(os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+    if backend == "duckdb":
+        target = parse_warehouse_url(f"duckdb:///{work / 'bench.duckdb'}")
+    else:
+        database = f"acd_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+        target = parse_warehouse_url(admin.url.rsplit("/", 1)[0] + f"/{database}")
+    try:
+        migrate(target)
+        persons = max(size // 20, 1)
+        started = time.perf_counter()
+        insert_events(target, 0, size, persons, None)
+        load = time.perf_counter() - started
+        full = dbt(target, ["build", *selection], work)
+        daily = max(size // DAYS, 1)
+        insert_events(target, size, daily, persons, DAYS)
+        incremental_build = dbt(target, ["build", *selection], work)
+        insert_events(target, size + daily, daily, persons, DAYS + 1)
+        incremental_fct_events = dbt(target, ["run", "--select", "fct_events"], work)
+        return {
+            "load_s": load,
+            "full_build_s": full,
+            "incremental_build_s": incremental_build,
+            "incremental_fct_events_s": incremental_fct_events,
+        }
+    finally:
+        if database is not None:
+            with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("drop database if exists {} with (force)").format(
+                        sql.Identifier(database)
+                    )
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--backends", default="duckdb,postgres")
+    parser.add_argument(
+        "--select",
+        default="+marts.core +marts.funnels +marts.attribution",
+        help="dbt selection ('' for the whole project, i.e. exactly `acd-warehouse build`)",
+    )
+    args = parser.parse_args()
+    selection = ["--select", *args.select.split()] if args.select else []
+    print(
+        "| backend | events | load (s) | full build (s) | incremental build (s) | fct_events incremental run (s) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for backend in args.backends.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            with tempfile.TemporaryDirectory(prefix="acd-dbt-bench-") as tmp:
+                result = run_size(backend, size, Path(tmp), selection)
+            print(
+                f"| {backend} | {size:,} | {result['load_s']:.1f} | {result['full_build_s']:.1f} |"
+                f" {result['incremental_build_s']:.1f} | {result['incremental_fct_events_s']:.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""fct_events is incremental (merge on event_id): a run after new data gives exactly the rows
+of a full refresh, including old anonymous events whose anonymous id was claimed since."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from acd_analytics import Client
+from acd_analytics.warehouse_url import WarehouseTarget
+
+from tests.integration.dbt.conftest import RunDbt, query
+
+pytestmark = pytest.mark.slow
+
+T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+META = {"campaign": {"source": "facebook", "name": "c1", "content": "ad1"}}
+# Re-read nothing before the newest loaded event, so that only the claim can bring old rows back.
+NO_LOOKBACK = ["--vars", "{events_late_arrival_hours: 0}"]
+COLUMNS = "event_id, person_id, user_id, anonymous_id, channel, campaign_id, ad_id, occurred_date"
+
+
+def eid(n: int) -> str:
+    return str(uuid.UUID(int=n))
+
+
+def track(target: WarehouseTarget, spool: Path, events: list[dict[str, Any]]) -> None:
+    client = Client(target.url, sync_mode=True, spool_dir=spool)
+    for event in events:
+        client.track(**event)
+    client.flush()
+    client.shutdown()
+
+
+def test_incremental_run_equals_full_refresh(
+    warehouse: WarehouseTarget, run_dbt: RunDbt, tmp_path: Path
+) -> None:
+    track(
+        warehouse,
+        tmp_path / "spool",
+        [
+            {
+                "event_name": "page_viewed",
+                "product": "portal28",
+                "anonymous_id": "a_late",
+                "occurred_at": T0 - 3 * DAY,
+                "event_id": eid(1),
+                "context": META,
+            },
+            {
+                "event_name": "page_viewed",
+                "product": "portal28",
+                "anonymous_id": "a_late",
+                "occurred_at": T0 - 2 * DAY,
+                "event_id": eid(2),
+            },
+            {
+                "event_name": "signup_completed",
+                "properties": {"method": "email"},
+                "product": "pct",
+                "user_id": "u_1",
+                "anonymous_id": "a_1",
+                "occurred_at": T0 - 2 * DAY,
+                "event_id": eid(3),
+            },
+        ],
+    )
+    run_dbt(
+        warehouse,
+        [
+            "build",
+            "--select",
+            "+fct_events",
+            "--indirect-selection",
+            "cautious",
+            "--exclude",
+            "test_type:unit",
+            *NO_LOOKBACK,
+        ],
+    )
+    assert (
+        dict(query(warehouse, "select event_id, person_id from marts.fct_events"))[eid(1)]
+        == "anon:a_late"
+    )
+
+    track(
+        warehouse,
+        tmp_path / "spool",
+        [
+            # a_late is claimed now: its two old events must move to u_late.
+            {
+                "event_name": "signup_completed",
+                "properties": {"method": "email"},
+                "product": "portal28",
+                "user_id": "u_late",
+                "anonymous_id": "a_late",
+                "occurred_at": T0,
+                "event_id": eid(4),
+            },
+            # A late event that happened long ago, received now.
+            {
+                "event_name": "page_viewed",
+                "product": "pct",
+                "anonymous_id": "a_1",
+                "occurred_at": T0 - 20 * DAY,
+                "event_id": eid(5),
+                "context": {"page": {"url": "https://x.io/?ttclid=t"}},
+            },
+        ],
+    )
+    run_dbt(warehouse, ["run", "--select", "+fct_events", *NO_LOOKBACK])
+    incremental = query(warehouse, f"select {COLUMNS} from marts.fct_events order by event_id")
+
+    run_dbt(warehouse, ["run", "--select", "fct_events", "--full-refresh", *NO_LOOKBACK])
+    full_refresh = query(warehouse, f"select {COLUMNS} from marts.fct_events order by event_id")
+
+    assert incremental == full_refresh
+    persons = {row[0]: row[1] for row in incremental}
+    assert persons == {
+        eid(1): "u_late",
+        eid(2): "u_late",
+        eid(3): "u_1",
+        eid(4): "u_late",
+        eid(5): "u_1",
+    }
