@@ -11,11 +11,11 @@ partition window to pass as `--vars` (see docs/ORCHESTRATION.md for when to spli
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.checks import mart_checks
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT, ensure_manifest
@@ -23,7 +23,18 @@ from orchestration.defs.resources import WarehouseResource
 from warehouse_db.dbt_env import dbt_env
 
 
-@dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT)
+class LayerGroups(DagsterDbtTranslator):
+    """Groups dbt assets by layer (staging, intermediate, marts; seeds with staging), so the
+    lineage view reads sources → staging → intermediate → marts."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "staging"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+
+@dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=LayerGroups())
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
