@@ -22,7 +22,7 @@ import httpx
 from ingest._common.clock import Clock, SystemClock
 from ingest._common.errors import MalformedPage
 from ingest._common.http import RetryPolicy
-from ingest._common.results import Progress, StreamResult, no_progress
+from ingest._common.results import Progress, StreamResult, no_progress, upsert_each_page
 from ingest._common.validate import parse_date, parse_timestamp, require, require_id
 from ingest._common.windows import DateWindow, split_windows, sync_range
 from ingest.meta.client import MetaClient
@@ -167,13 +167,14 @@ def ingest_meta_insights(
 def ingest_meta_ads(
     client: MetaClient, writer: RawWriter, account: str, *, progress: Progress = no_progress
 ) -> StreamResult:
-    result = StreamResult(ADS_STREAM, account)
     params = {"fields": AD_FIELDS, "limit": client.config.page_limit, "filtering": _filtering()}
-    for page, body in client.pages(ADS_PATH.format(account=account), params, f"meta ads {account}"):
-        rows = ad_rows(body, page, account)
-        result.written += writer.upsert(SCHEMA, "ads", rows, account_id=account)
-        result.pages += 1
-        result.rows += len(rows)
+    result = upsert_each_page(
+        StreamResult(ADS_STREAM, account),
+        client.pages(ADS_PATH.format(account=account), params, f"meta ads {account}"),
+        lambda body, page: ad_rows(body, page, account),
+        writer,
+        (SCHEMA, "ads"),
+    )
     progress(f"meta ads {account}: {result.rows} ads")
     return result
 

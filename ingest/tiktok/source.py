@@ -20,7 +20,7 @@ import httpx
 from ingest._common.clock import Clock, SystemClock
 from ingest._common.errors import MalformedPage
 from ingest._common.http import RetryPolicy
-from ingest._common.results import Progress, StreamResult, no_progress
+from ingest._common.results import Progress, StreamResult, no_progress, upsert_each_page
 from ingest._common.validate import parse_date, parse_timestamp, require, require_id
 from ingest._common.windows import DateWindow, split_windows, sync_range
 from ingest.tiktok.client import TikTokBusinessClient, TikTokDisplayClient
@@ -183,13 +183,14 @@ def ingest_tiktok_ads(
     *,
     progress: Progress = no_progress,
 ) -> StreamResult:
-    result = StreamResult(ADS_STREAM, advertiser)
     params = {"advertiser_id": advertiser, "page_size": client.config.page_size}
-    for page, data in client.pages(ADS_PATH, params, f"tiktok ads {advertiser}"):
-        rows = ad_rows(data, page, advertiser)
-        result.written += writer.upsert(SCHEMA, "ads", rows, account_id=advertiser)
-        result.pages += 1
-        result.rows += len(rows)
+    result = upsert_each_page(
+        StreamResult(ADS_STREAM, advertiser),
+        client.pages(ADS_PATH, params, f"tiktok ads {advertiser}"),
+        lambda data, page: ad_rows(data, page, advertiser),
+        writer,
+        (SCHEMA, "ads"),
+    )
     progress(f"tiktok ads {advertiser}: {result.rows} ads")
     return result
 
@@ -201,12 +202,13 @@ def ingest_tiktok_videos(
     fetched_at: Any,
     progress: Progress = no_progress,
 ) -> StreamResult:
-    result = StreamResult(VIDEOS_STREAM, DISPLAY_ACCOUNT)
-    for page, data in client.video_pages(VIDEO_FIELDS, "tiktok videos"):
-        rows = video_rows(data, page, fetched_at)
-        result.written += writer.upsert(SCHEMA, "video_snapshots", rows, account_id=DISPLAY_ACCOUNT)
-        result.pages += 1
-        result.rows += len(rows)
+    result = upsert_each_page(
+        StreamResult(VIDEOS_STREAM, DISPLAY_ACCOUNT),
+        client.video_pages(VIDEO_FIELDS, "tiktok videos"),
+        lambda data, page: video_rows(data, page, fetched_at),
+        writer,
+        (SCHEMA, "video_snapshots"),
+    )
     progress(f"tiktok videos: {result.rows} video snapshots")
     return result
 
