@@ -12,8 +12,9 @@ as one thread can make them, then `flush()`:
 - cpu: CPU seconds the whole process used meanwhile (all threads, DuckDB's included), a figure
   that moves less than wall time when other work shares the machine.
 
-Run it several times, alternating the versions compared: each run is a fresh process, as a
-host program is (the SDK's first batch pays for importing its driver inside the measurement).
+Run it several times, alternating the versions compared: each run is a fresh process. Each
+client delivers one warm-up event before the timed burst (connection opened, driver imported:
+a long-running host pays that once), so the figures are sustained throughput.
 
 Baselines: `segment-analytics-python` (bench group only) pointed at a local HTTP sink on
 127.0.0.1 run in a separate process (so it does not share our GIL), with its published
@@ -133,6 +134,10 @@ def bench_sdk(
         target.url, "portal28", spool_dir=workdir / f"spool-{uuid.uuid4().hex[:6]}", **options
     )
     track = client.track
+    # Sustained throughput: the first event opens the connection and imports the driver (a
+    # once-per-process cost of a long-running host), so it is delivered before timing starts.
+    track("page_viewed", properties(-1), user_id="warm-up")
+    client.flush(timeout=60)
     cpu_started = time.process_time()
     started = time.perf_counter()
     per_call, _ = burst(
@@ -143,7 +148,7 @@ def bench_sdk(
     cpu = time.process_time() - cpu_started
     stats = client.stats()
     client.shutdown()
-    arrived = warehouse.count()
+    arrived = warehouse.count() - 1  # less the warm-up event
     return {
         "per_call_us": per_call,
         "events_per_s": events / elapsed,
@@ -204,6 +209,10 @@ def bench_segment(events: int, max_queue_size: int | None) -> dict[str, Any]:
         )
         client = SegmentClient("bench-write-key", host=host, **options)
         now = datetime.now(UTC)
+        client.track(
+            user_id="warm-up", event="page_viewed", properties=properties(-1), timestamp=now
+        )
+        client.flush()
         started = time.perf_counter()
         per_call, _ = burst(
             lambda n: client.track(
@@ -214,7 +223,7 @@ def bench_segment(events: int, max_queue_size: int | None) -> dict[str, Any]:
         client.flush()
         elapsed = time.perf_counter() - started
         with urllib.request.urlopen(host, timeout=30) as response:
-            arrived = json.loads(response.read())["count"]
+            arrived = json.loads(response.read())["count"] - 1  # less the warm-up event
         client.shutdown()
     finally:
         sink.terminate()
