@@ -336,6 +336,18 @@ STRIPE = [
             "created": 1740830400,
         },
     ),
+    # Carol's customer object: its own email (not normalized) is how she is found (SPEC §7.1).
+    (
+        "customers",
+        "cus_carol",
+        {
+            "id": "cus_carol",
+            "object": "customer",
+            "email": " Carol@Example.com ",
+            "currency": "jpy",
+            "created": 1740830400,
+        },
+    ),
     (
         "invoices",
         "in_bob",
@@ -354,6 +366,53 @@ STRIPE = [
         },
     ),
 ]
+
+
+# Ad reports (SPEC §7.5): (platform, ad_id, day, campaign_id, spend, currency). Meta's camp_meta
+# spends on T0's day and on a day without any conversion credited to it; TikTok's camp_tt on
+# T0's day.
+AD_SPEND = [
+    ("meta", "ad_meta", "2025-03-01", "camp_meta", "30.00", "USD"),
+    ("meta", "ad_meta", "2025-02-26", "camp_meta", "12.50", "USD"),
+    ("tiktok", "ad_tt", "2025-03-01", "camp_tt", "49.000", "USD"),
+]
+
+
+def _write_ad_spend(conn: Any, json_cast: str) -> None:
+    for platform, ad_id, day, campaign_id, spend, currency in AD_SPEND:
+        if platform == "meta":
+            payload = {
+                "account_id": "act_1",
+                "account_currency": currency,
+                "campaign_id": campaign_id,
+                "ad_id": ad_id,
+                "date_start": day,
+                "date_stop": day,
+                "impressions": "1000",
+                "clicks": "10",
+                "spend": spend,
+            }
+            conn.execute(
+                "insert into raw_meta.ads_insights (ad_id, date_start, account_id, payload, _account_id)"
+                f" values ('{ad_id}', '{day}', 'act_1', cast('{json.dumps(payload)}' as {json_cast}),"
+                " 'act_1')"
+            )
+        else:
+            payload = {
+                "dimensions": {"ad_id": ad_id, "stat_time_day": f"{day} 00:00:00"},
+                "metrics": {
+                    "campaign_id": campaign_id,
+                    "currency": currency,
+                    "spend": spend,
+                    "impressions": "1000",
+                    "clicks": "10",
+                },
+            }
+            conn.execute(
+                "insert into raw_tiktok.ad_reports (ad_id, stat_time_day, advertiser_id, payload, _account_id)"
+                f" values ('{ad_id}', '{day}', 'adv_1', cast('{json.dumps(payload)}' as {json_cast}),"
+                " 'adv_1')"
+            )
 
 
 def write_scenario(target: WarehouseTarget, spool_dir: Path) -> None:
@@ -385,6 +444,7 @@ def write_scenario(target: WarehouseTarget, spool_dir: Path) -> None:
                 f"insert into raw_stripe.{table} (id, payload, _account_id)"
                 f" values ('{object_id}', cast('{json.dumps(payload)}' as {json_cast}), 'acct_1')"
             )
+        _write_ad_spend(conn, json_cast)
 
 
 def run_dbt(target: WarehouseTarget, args: Sequence[str], work_dir: Path) -> str:
@@ -518,6 +578,8 @@ def test_dim_persons(built: WarehouseTarget) -> None:
         1,
     )  # customer by email
     assert rows["u_bob"] == ("u_bob", True, "bob@example.com", "cus_bob", 1, 0)
+    # customer object email (her charge carries none)
+    assert rows["u_carol"] == ("u_carol", True, "carol@example.com", "cus_carol", 7, 1)
     assert rows["u_frank"] == ("u_frank", True, "frank@example.com", None, 3, 1)
     assert rows["anon:a_dave"] == (None, False, None, None, 1, 1)
 
@@ -656,16 +718,36 @@ def test_channel_report(built: WarehouseTarget) -> None:
         " order by channel, campaign_id, currency",
     )
     # Touchpoints that last_touch gives no credit keep a row with 0 (one row per touchpoint).
+    # Spend joins on platform = channel, campaign and day (same currency); other channels have
+    # no spend (null), and ROAS is value / spend.
     assert rows == [
         ("direct", None, "USD", 1.0, Decimal("49"), None, None),
         ("email", None, "JPY", 0.0, Decimal("0"), None, None),
         ("google", None, "JPY", 0.0, Decimal("0"), None, None),
-        ("meta", "camp_meta", "USD", 0.0, Decimal("0"), None, None),
+        ("meta", "camp_meta", "USD", 0.0, Decimal("0"), Decimal("30"), 0.0),
         ("meta", None, "JPY", 0.0, Decimal("0"), None, None),
         ("other", None, "JPY", 1.0, Decimal("29800"), None, None),
-        ("tiktok", "camp_tt", "USD", 1.0, Decimal("147"), None, None),
+        ("tiktok", "camp_tt", "USD", 1.0, Decimal("147"), Decimal("49"), pytest.approx(3.0)),
         ("tiktok", None, "JPY", 0.0, Decimal("0"), None, None),
     ]
+    # Spend on a day without any conversion credited to the campaign is kept, in every model,
+    # with 0 conversions.
+    no_conversion_day = query(
+        built,
+        "select model, conversions, attributed_value, touched_conversions, spend, roas"
+        " from marts.rpt_channel_attribution"
+        " where conversion_date = date '2025-02-26' and channel = 'meta'"
+        " and campaign_id = 'camp_meta' and currency = 'USD'"
+        " order by model",
+    )
+    assert no_conversion_day == [
+        (model, 0.0, Decimal("0"), 0, Decimal("12.5"), 0.0) for model in MODELS
+    ]
+    # Every reported dollar is in the report exactly once per model.
+    spend_by_model = dict(
+        query(built, "select model, sum(spend) from marts.rpt_channel_attribution group by model")
+    )
+    assert spend_by_model == {model: Decimal("91.5") for model in MODELS}
     totals = dict(
         query(
             built,

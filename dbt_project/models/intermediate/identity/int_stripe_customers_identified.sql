@@ -1,6 +1,7 @@
 {#- One row per Stripe customer that belongs to a user (SPEC §7.1): through
-    shared_users.stripe_customer_id, else through an email the customer paid with (charge
-    receipt/billing email, invoice customer email) that belongs to a user. -#}
+    shared_users.stripe_customer_id, else through an email of the customer that belongs to a
+    user: the customer object's own email, or one it paid with (charge receipt/billing email,
+    invoice customer email). -#}
 
 with
 
@@ -43,8 +44,21 @@ invoices as (
 
 ),
 
+customers as (
+
+    select
+        customer_id,
+        email
+    from {{ ref('stg_stripe__customers') }}
+    where customer_id is not null
+        and email is not null
+
+),
+
 customer_emails as (
 
+    select customer_id, email from customers
+    union
     select customer_id, email from charges
     union
     select customer_id, email from invoices

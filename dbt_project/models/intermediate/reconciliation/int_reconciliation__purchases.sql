@@ -21,12 +21,6 @@ charges as (
 
 ),
 
-charge_metadata as (
-
-    select * from {{ ref('stg_stripe__charge_metadata') }}
-
-),
-
 refunds as (
 
     select * from {{ ref('stg_stripe__refunds') }}
@@ -61,9 +55,7 @@ charges_linked as (
 
     select
         charges.*,
-        coalesce(charges.invoice_id, charge_metadata.metadata_invoice_id) as paid_invoice_id,
-        charge_metadata.metadata_price_id,
-        charge_metadata.metadata_product_id,
+        charges.invoice_id as paid_invoice_id,
         case
             when coalesce(refunds_by_charge.refunded_amount, 0) > charges.amount_refunded
                 then refunds_by_charge.refunded_amount
@@ -71,8 +63,6 @@ charges_linked as (
         end as refunded_amount,
         refunds_by_charge.last_refunded_at
     from charges
-    left join charge_metadata
-        on charges.charge_id = charge_metadata.charge_id
     left join refunds_by_charge
         on charges.charge_id = refunds_by_charge.charge_id
 
@@ -175,9 +165,9 @@ charge_purchases as (
         true as expects_entitlements
     from charges_linked
     left join price_bundles
-        on charges_linked.metadata_price_id = price_bundles.price_id
+        on charges_linked.price_id = price_bundles.price_id
     left join products
-        on charges_linked.metadata_product_id = products.product_id
+        on charges_linked.product_id = products.product_id
     where charges_linked.paid_invoice_id is null
 
 ),

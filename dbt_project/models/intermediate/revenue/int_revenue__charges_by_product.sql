@@ -8,12 +8,6 @@ with charges as (
 
 ),
 
-charge_metadata as (
-
-    select * from {{ ref('stg_stripe__charge_metadata') }}
-
-),
-
 line_items as (
 
     select * from {{ ref('stg_stripe__invoice_line_items') }}
@@ -84,14 +78,12 @@ final as (
             else charges.amount_refunded
         end as refunded_amount
     from charges
-    left join charge_metadata
-        on charges.charge_id = charge_metadata.charge_id
     left join invoice_products
-        on coalesce(charges.invoice_id, charge_metadata.metadata_invoice_id) = invoice_products.invoice_id
+        on charges.invoice_id = invoice_products.invoice_id
     left join prices as one_off_prices
-        on charge_metadata.metadata_price_id = one_off_prices.price_id
+        on charges.price_id = one_off_prices.price_id
     left join products as one_off_products
-        on coalesce(charge_metadata.metadata_product_id, one_off_prices.product_id) = one_off_products.product_id
+        on coalesce(charges.product_id, one_off_prices.product_id) = one_off_products.product_id
     left join refunds_by_charge
         on charges.charge_id = refunds_by_charge.charge_id
     where charges.is_paid

@@ -1,5 +1,8 @@
 {#- One row per Stripe charge (raw_stripe.charges is upserted on id, so a re-loaded charge is
-    one row holding its latest state). Money in major units with each currency's exponent. -#}
+    one row holding its latest state). Money in major units with each currency's exponent.
+    Current API versions put no `invoice` on a charge: our checkout writes the links into the
+    charge's metadata (strings) — `metadata.invoice` (the invoice it pays), `metadata.price` and
+    `metadata.product` (what a one-off purchase bought). This is the one model that reads them. -#}
 
 with
 
@@ -20,8 +23,11 @@ renamed as (
         ) as customer_id,
         coalesce(
             {{ json_text('payload', ['invoice', 'id']) }},
-            {{ json_text('payload', ['invoice']) }}
+            {{ json_text('payload', ['invoice']) }},
+            nullif({{ json_text('payload', ['metadata', 'invoice']) }}, '')
         ) as invoice_id,
+        nullif({{ json_text('payload', ['metadata', 'price']) }}, '') as price_id,
+        nullif({{ json_text('payload', ['metadata', 'product']) }}, '') as product_id,
         coalesce(
             {{ json_text('payload', ['payment_intent', 'id']) }},
             {{ json_text('payload', ['payment_intent']) }}
@@ -49,6 +55,8 @@ final as (
         charge_id,
         customer_id,
         invoice_id,
+        price_id,
+        product_id,
         payment_intent_id,
         {{ to_major_units('amount_minor', 'currency') }} as amount,
         {{ to_major_units('coalesce(amount_refunded_minor, \'0\')', 'currency') }} as amount_refunded,

@@ -19,7 +19,7 @@ renamed as (
 
     select
         cast(id as {{ dbt.type_string() }}) as customer_id,
-        lower(trim({{ json_text('payload', ['email']) }})) as email,
+        {{ normalized_email(json_text('payload', ['email'])) }} as email,
         {{ json_text('payload', ['name']) }} as customer_name,
         lower({{ json_text('payload', ['currency']) }}) as currency,
         coalesce({{ json_text('payload', ['deleted']) }} = 'true', false) as is_deleted,
