@@ -50,6 +50,8 @@ dev: install
 bench: install
 	$(UV) run --group bench python bench/sdk_throughput.py
 	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/world_generation.py --users 20000 --days 30
+	$(BIN)/python bench/dbt_scale.py --sizes 100000 --backends duckdb,postgres --select ''
 
 clean:
 	rm -rf .venv .uv warehouse/*.duckdb dbt_project/target dbt_project/logs
