@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ from ingest._common.windows import DateWindow
 from orchestration.defs.partitions import range_tags
 
 Progress = Callable[[str], None]
+# Production polls ad statuses daily and video counters every 6 h; the demo replays two earlier
+# polls, a third and two thirds of the way through the world, before the main run.
+EARLIER_POLLS = 2
+POLLED_TABLES = (("raw_meta", "ads"), ("raw_tiktok", "ads"), ("raw_tiktok", "video_snapshots"))
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
 
@@ -126,14 +130,20 @@ def _error_summary(event: Any) -> str:
     return message[:300] if message else "see the run's logs"
 
 
-def _progress_logger(progress: Progress) -> dg.LoggerDefinition:
-    # dagster-dbt echoes dbt's log to stdout and the run may silence that: progress lines go
-    # to the stdout of when the definitions were made.
+def _to_current_stdout(progress: Progress) -> Progress:
+    """`progress`, writing to today's stdout even after a run silences it (dagster-dbt echoes
+    dbt's log to stdout, which the pipeline hides)."""
     stdout = sys.stdout
 
     def to_real_stdout(message: str) -> None:
         with contextlib.redirect_stdout(stdout):
             progress(message)
+
+    return to_real_stdout
+
+
+def _progress_logger(progress: Progress) -> dg.LoggerDefinition:
+    to_real_stdout = _to_current_stdout(progress)
 
     @dg.logger(None, description="Progress lines for the command line.")
     def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
@@ -158,6 +168,15 @@ def _instance(dagster_home: Path | None) -> dg.DagsterInstance:
 def _silenced_stdout() -> Any:
     with contextlib.redirect_stdout(io.StringIO()):
         yield
+
+
+def _sample_base_urls(server: Any) -> dict[str, str]:
+    return {
+        "meta": server.meta_api_base_url,
+        "tiktok": server.tiktok_api_base_url,
+        "tiktok_display": server.tiktok_display_api_base_url,
+        "stripe": server.stripe_api_base_url,
+    }
 
 
 def world_days(manifest: dict[str, Any]) -> DateWindow:
@@ -248,20 +267,14 @@ def run_pipeline(
     migrate(target)
     with SampleWorldServer(world_dir) as server:
         days = world_days(server.manifest)
-        clients = sample_client_resources(
-            {
-                "meta": server.meta_api_base_url,
-                "tiktok": server.tiktok_api_base_url,
-                "tiktok_display": server.tiktok_display_api_base_url,
-                "stripe": server.stripe_api_base_url,
-            },
-            server.manifest,
-        )
+        clients = sample_client_resources(_sample_base_urls(server), server.manifest)
         progress(f"sample transport on {server.base_url}; report days {days}")
         defs = pipeline_definitions(target, clients, progress)
         job = defs.resolve_implicit_global_asset_job_def()
+        say = _to_current_stdout(progress)
         quiet = contextlib.nullcontext() if show_dbt_output else _silenced_stdout()
         with _instance(dagster_home) as instance, quiet:
+            poll_failures = _earlier_polls(target, server, instance, say)
             result = job.execute_in_process(
                 instance=instance,
                 tags={**range_tags(days), "acd/source": "sample-world"},
@@ -269,4 +282,49 @@ def run_pipeline(
                 run_config={"loggers": {"progress": {}}},
             )
     expected = {k.to_user_string() for k in defs.resolve_asset_graph().materializable_asset_keys}
-    return summarize(result, days, time.perf_counter() - started, expected)
+    summary = summarize(result, days, time.perf_counter() - started, expected)
+    if poll_failures:
+        summary.success = False
+        summary.failed_steps = sorted({*summary.failed_steps, *poll_failures})
+    return summary
+
+
+def _earlier_polls(
+    target: WarehouseTarget, server: Any, instance: dg.DagsterInstance, progress: Progress
+) -> list[str]:
+    """Poll the status and snapshot APIs as of earlier moments of the world, as production's
+    schedules would have, so ad status history and daily video gains have something to show.
+    Returns the failed steps (empty when all polls succeeded); the clock is restored after."""
+    from orchestration.defs.ingest.assets import raw_key
+    from orchestration.defs.ingest.resources import sample_client_resources
+
+    present = server.now
+    failures: list[str] = []
+    try:
+        first_day = world_days(server.manifest).since
+        start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+        for number in range(1, EARLIER_POLLS + 1):
+            moment = start + (present - start) * number / (EARLIER_POLLS + 1)
+            server.now = moment
+            progress(f"polling ad statuses and video counters as of {moment:%Y-%m-%d}")
+            clients = sample_client_resources(
+                _sample_base_urls(server), {**server.manifest, "default_now": moment.isoformat()}
+            )
+            job = pipeline_definitions(
+                target, clients, progress
+            ).resolve_implicit_global_asset_job_def()
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=[raw_key(*table) for table in POLLED_TABLES],
+                tags={"acd/source": "sample-world", "acd/poll": moment.isoformat()},
+                raise_on_error=False,
+                run_config={"loggers": {"progress": {}}},
+            )
+            failures += [
+                f"poll {moment:%Y-%m-%d}: {e.step_key}"
+                for e in result.all_events
+                if e.event_type_value == "STEP_FAILURE"
+            ]
+    finally:
+        server.now = present
+    return failures

@@ -39,4 +39,10 @@ def test_every_asset_materializes_and_every_check_passes_on_the_sample_world(
     assert any("raw_meta__ads_insights" in m for m in messages)
     with connect(warehouse) as conn:
         credits = conn.execute("select count(*) from marts.fct_attribution_credits").fetchone()[0]
-    assert credits > 0
+        assert credits > 0
+        # Earlier polls of the world: each video has a snapshot from more than one moment.
+        snapshots, videos = conn.execute(
+            "select count(*), count(distinct video_id) from raw_tiktok.video_snapshots"
+        ).fetchone()
+    assert snapshots > videos > 0
+    assert sum("polling ad statuses" in m for m in messages) == 2
