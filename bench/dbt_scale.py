@@ -101,6 +101,9 @@ def insert_events(
         conn.execute(statement)
 
 
+PROJECT_DIR = DBT_PROJECT_DIR
+
+
 def dbt(target: WarehouseTarget, args: list[str], work: Path) -> float:
     env = (
         os.environ
@@ -112,7 +115,7 @@ def dbt(target: WarehouseTarget, args: list[str], work: Path) -> float:
     )
     started = time.perf_counter()
     proc = subprocess.run(
-        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        [DBT, *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env=env,
         capture_output=True,
         text=True,
@@ -171,7 +174,14 @@ def main() -> None:
         default="+marts.core +marts.funnels +marts.attribution",
         help="dbt selection ('' for the whole project, i.e. exactly `acd-warehouse build`)",
     )
+    parser.add_argument(
+        "--project-dir",
+        default=str(DBT_PROJECT_DIR),
+        help="dbt project to run (a copy, so that edits to the working tree cannot overlap a run)",
+    )
     args = parser.parse_args()
+    global PROJECT_DIR
+    PROJECT_DIR = Path(args.project_dir)
     selection = ["--select", *args.select.split()] if args.select else []
     print(
         "| backend | events | load (s) | full build (s) | incremental build (s) | fct_events incremental run (s) |"

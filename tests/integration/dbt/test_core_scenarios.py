@@ -819,8 +819,9 @@ CORE_MARTS = {
 }
 
 
-# Stamped by the SDK and the warehouse when the scenario is written, not by the models.
-WALL_CLOCK_COLUMNS = {"sent_at", "received_at"}
+# Stamped by the SDK and the warehouse when the scenario is written, not by the models
+# (fct_attribution_credits keeps its conversion event's received_at, its incremental watermark).
+WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "conversion_received_at"}
 
 
 def _normalized(value: Any) -> Any:

@@ -46,7 +46,11 @@ WORLD = {"users": 300, "days": 30, "seed": 42, "end_date": date(2024, 6, 30)}
 WALL_CLOCK_COLUMNS = {"sent_at", "received_at"}
 # The TikTok Display API has no history: each pull stores the videos' counters as of the pull,
 # stamped with the time of the pull (`fetched_at`), which the mart keeps as `snapshot_at`.
-WALL_CLOCK_COLUMNS_BY_MART = {"fct_tiktok_video_daily": {"snapshot_at"}}
+# fct_attribution_credits keeps its conversion event's `received_at` (its incremental watermark).
+WALL_CLOCK_COLUMNS_BY_MART = {
+    "fct_tiktok_video_daily": {"snapshot_at"},
+    "fct_attribution_credits": {"conversion_received_at"},
+}
 
 
 def _dbt(target: WarehouseTarget, args: Sequence[str], work_dir: Path) -> str:

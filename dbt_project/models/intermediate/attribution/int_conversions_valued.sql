@@ -12,6 +12,7 @@ conversions as (
         occurred_at as conversion_at,
         product as conversion_product,
         person_id,
+        received_at as conversion_received_at,
         stripe_charge_id,
         stripe_invoice_id,
         revenue,
@@ -131,6 +132,7 @@ final as (
         conversions.conversion_at,
         conversions.conversion_product,
         conversions.person_id,
+        conversions.conversion_received_at,
         case
             when charges_net.charge_id is not null then 'stripe_charge'
             when invoices_net.invoice_id is not null then 'stripe_invoice'

@@ -1,11 +1,154 @@
 {#- One row per conversion × attribution model × touchpoint (SPEC §7.4); a conversion without
     touchpoints has one `direct` row per model. Every touchpoint has a row in every model
     (credit 0 where the model gives it none). attributed_value is rounded to 6 decimals with
-    the last touchpoint taking the remainder, so it sums exactly to conversion_value. -#}
+    the last touchpoint taking the remainder, so it sums exactly to conversion_value.
+    Incremental (delete+insert by conversion_event_id): a run recomputes only the conversions
+    whose credits can have changed — new or moved conversion events, conversions whose value,
+    currency or person changed, conversions of a person with a new or re-identified touchpoint
+    at most the lookback before them, and conversions that held a re-identified touchpoint —
+    giving the rows of a full refresh (DECISIONLOG.md, "Downstream incrementality"). -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversion_event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('fct_events') }}
+-- depends_on: {{ ref('stg_shared__events') }}
+-- depends_on: {{ ref('stg_shared__users') }}
 
 {% set models = ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay'] %}
 
 with
+
+{% if is_incremental() %}
+
+horizon as (
+
+    select {{ events_received_after('conversion_received_at') }} as received_after
+    from {{ this }}
+
+),
+
+changed_events as materialized (
+
+    {{ changed_events('(select received_after from horizon)') }}
+
+),
+
+stored_conversions as (
+
+    -- One row per stored conversion.
+    select
+        conversion_event_id,
+        person_id,
+        conversion_value,
+        currency
+    from {{ this }}
+    where model = 'first_touch'
+        and coalesce(touchpoint_position, 1) = 1
+
+),
+
+all_conversions as (
+
+    select * from {{ ref('int_conversions_valued') }}
+
+),
+
+recomputed as materialized (
+
+    -- New conversions, and conversions whose value (refunds), currency or person changed.
+    select all_conversions.conversion_event_id
+    from all_conversions
+    left join stored_conversions
+        on all_conversions.conversion_event_id = stored_conversions.conversion_event_id
+    where stored_conversions.conversion_event_id is null
+        or {{ distinct_from('all_conversions.conversion_value', 'stored_conversions.conversion_value') }}
+        or {{ distinct_from('all_conversions.currency', 'stored_conversions.currency') }}
+        or {{ distinct_from('all_conversions.person_id', 'stored_conversions.person_id') }}
+
+    union
+
+    -- Conversions whose person has a new or re-identified touchpoint in their lookback window.
+    select all_conversions.conversion_event_id
+    from all_conversions
+    inner join changed_events
+        on all_conversions.person_id = changed_events.person_id
+        and changed_events.channel is not null
+        and changed_events.occurred_at <= all_conversions.conversion_at
+        and changed_events.occurred_at >= {{ dbt.dateadd('hour', -24 * var('attribution_lookback_days'), 'all_conversions.conversion_at') }}
+
+    union
+
+    -- Conversions that held a touchpoint whose person may have changed since.
+    select stored.conversion_event_id
+    from {{ this }} as stored
+    inner join changed_events
+        on stored.touchpoint_event_id = changed_events.event_id
+
+    union
+
+    -- The changed events that are conversions themselves.
+    select all_conversions.conversion_event_id
+    from all_conversions
+    inner join changed_events
+        on all_conversions.conversion_event_id = changed_events.event_id
+
+),
+
+conversions as materialized (
+
+    select all_conversions.*
+    from all_conversions
+    inner join recomputed
+        on all_conversions.conversion_event_id = recomputed.conversion_event_id
+
+),
+
+recomputed_persons as (
+
+    select distinct person_id
+    from conversions
+    where person_id is not null
+
+),
+
+touchpoint_events as (
+
+    select
+        events.event_id,
+        events.person_id,
+        events.occurred_at,
+        events.product,
+        events.channel,
+        events.campaign_id,
+        events.ad_id
+    from {{ ref('fct_events') }} as events
+    inner join recomputed_persons
+        on events.person_id = recomputed_persons.person_id
+    where events.channel is not null
+
+),
+
+touchpoint_conversions as (
+
+    select * from conversions
+    where person_id is not null
+
+),
+
+touchpoints as (
+
+    {{ attribution_touchpoints('touchpoint_conversions', 'touchpoint_events') }}
+
+),
+
+{% else %}
 
 conversions as (
 
@@ -18,6 +161,8 @@ touchpoints as (
     select * from {{ ref('int_attribution_touchpoints') }}
 
 ),
+
+{% endif %}
 
 attribution_models as (
 
@@ -114,6 +259,7 @@ valued as (
         conversions.conversion_at,
         conversions.conversion_product,
         conversions.person_id,
+        conversions.conversion_received_at,
         conversions.conversion_value,
         conversions.currency,
         round(cast(conversions.conversion_value * credits.credit as decimal(38, 12)), 6) as rounded_value,
@@ -133,6 +279,7 @@ final as (
         {{ utc_date('conversion_at') }} as conversion_date,
         conversion_product,
         person_id,
+        conversion_received_at,
         model,
         touchpoint_event_id,
         touchpoint_at,
