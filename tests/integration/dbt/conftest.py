@@ -20,40 +20,42 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 RunDbt = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def dbt_in(
+    target: WarehouseTarget, args: Sequence[str], work_dir: Path, *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run `dbt ARGS` against `target` with its target and log paths under `work_dir`;
+    fails the test with dbt's output when it fails (unless `check=False`)."""
+    env = (
+        os.environ
+        | dbt_env(target)
+        | {
+            "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
+            "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
+        }
+    )
+    proc = subprocess.run(
+        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"dbt {' '.join(args)} failed ({proc.returncode}):\n"
+            f"{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}"
+        )
+    return proc
+
+
 @pytest.fixture
 def run_dbt(tmp_path: Path) -> RunDbt:
-    """`run_dbt(target, ["build", "--select", "x"], check=True)`; output is kept on failure."""
+    """`run_dbt(target, ["build", "--select", "x"], check=True)`: `dbt_in` under the test's tmp dir."""
 
     def run(
         target: WarehouseTarget, args: Sequence[str], *, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        env = (
-            os.environ
-            | dbt_env(target)
-            | {
-                "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
-                "DBT_LOG_PATH": str(tmp_path / "dbt_logs"),
-            }
-        )
-        proc = subprocess.run(
-            [
-                DBT,
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if check and proc.returncode != 0:
-            pytest.fail(
-                f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}"
-            )
-        return proc
+        return dbt_in(target, args, tmp_path, check=check)
 
     return run
 

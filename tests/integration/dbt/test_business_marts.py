@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -26,9 +24,8 @@ import pytest
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from psycopg import sql as pg_sql
 
-from tests.integration.dbt.conftest import DBT, query
+from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
 from warehouse_db.migrations import migrate
 
 pytestmark = pytest.mark.slow
@@ -717,37 +714,8 @@ def _load_entitlements(raw: RawWriter) -> None:
 
 
 def _dbt_build(target: WarehouseTarget, work: Path) -> None:
-    env = (
-        os.environ
-        | dbt_env(target)
-        | {
-            "DBT_TARGET_PATH": str(work / "dbt_target"),
-            "DBT_LOG_PATH": str(work / "dbt_logs"),
-        }
-    )
     selection = [f"+{mart}" for mart in BUSINESS_MARTS]
-    proc = subprocess.run(
-        [
-            DBT,
-            "build",
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *selection,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(
-            f"dbt build failed ({proc.returncode}):\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}"
-        )
+    dbt_in(target, ["build", "--indirect-selection", "cautious", "--select", *selection], work)
 
 
 @pytest.fixture(scope="module")

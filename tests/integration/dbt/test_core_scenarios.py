@@ -5,9 +5,6 @@ the tests assert exact identities, funnel counts and attribution credits per mod
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -21,14 +18,12 @@ from acd_analytics import Client
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from psycopg import sql
 
-from tests.integration.dbt.conftest import query
+from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
 from warehouse_db.migrations import migrate
 
 pytestmark = pytest.mark.slow
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
@@ -448,24 +443,7 @@ def write_scenario(target: WarehouseTarget, spool_dir: Path) -> None:
 
 
 def run_dbt(target: WarehouseTarget, args: Sequence[str], work_dir: Path) -> str:
-    env = (
-        os.environ
-        | dbt_env(target)
-        | {
-            "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
-            "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
-        }
-    )
-    proc = subprocess.run(
-        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}")
-    return proc.stdout
+    return dbt_in(target, args, work_dir).stdout
 
 
 CORE_SELECTOR = [

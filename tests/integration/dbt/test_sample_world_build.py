@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -30,9 +28,8 @@ from ingest.world.config import WorldConfig
 from ingest.world.server import SampleWorldServer
 from orchestration.commands.ingest import run_ingest
 from orchestration.commands.seed import seed_world
-from tests.integration.dbt.conftest import DBT, query
+from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
 
 pytestmark = pytest.mark.slow
 
@@ -54,24 +51,7 @@ WALL_CLOCK_COLUMNS_BY_MART = {
 
 
 def _dbt(target: WarehouseTarget, args: Sequence[str], work_dir: Path) -> str:
-    env = (
-        os.environ
-        | dbt_env(target)
-        | {
-            "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
-            "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
-        }
-    )
-    proc = subprocess.run(
-        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}")
-    return proc.stdout
+    return dbt_in(target, args, work_dir).stdout
 
 
 def _seed_ingest_build(target: WarehouseTarget, work_dir: Path) -> dict[str, Any]:
