@@ -47,6 +47,6 @@ class Redactor:
         return _BEARER_PATTERN.sub(lambda m: f"{m[1]} {REDACTED}", text)
 
 
-def redact_url(url: str) -> str:
+def redact_secret_params(url: str) -> str:
     """`url` with secret query parameters (e.g. Meta's `access_token`) replaced by `***`."""
     return Redactor()(url)

@@ -12,7 +12,7 @@ import pytest
 
 from ingest._common.errors import CircuitOpen, RateLimited, RetriesExhausted
 from ingest._common.http import CircuitBreaker, HttpClient, Retryable, RetryPolicy
-from ingest._common.redact import Redactor, redact_url
+from ingest._common.redact import Redactor, redact_secret_params
 from ingest._common.windows import DateWindow, split_windows, sync_range
 from ingest.meta.client import parse_usage
 
@@ -151,7 +151,7 @@ def test_redaction_of_urls_headers_and_known_secrets() -> None:
     url = (
         "https://graph.facebook.com/v22.0/act_1/insights?access_token=EAAB123&limit=3&after=MgZDZD"
     )
-    assert redact_url(url) == (
+    assert redact_secret_params(url) == (
         "https://graph.facebook.com/v22.0/act_1/insights?access_token=***&limit=3&after=MgZDZD"
     )
     redact = Redactor(["sk_live_abcdef"])
