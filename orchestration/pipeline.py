@@ -3,10 +3,14 @@
     summary = run_pipeline(target, world_dir, progress=print)
 
 Migrates the warehouse, serves the seeded sample world (`acd-warehouse seed` wrote it) on the
-sample transport, and executes every asset and check of the code location in one in-process
-Dagster run with the sample client resources: the real connectors pull the world's API
-payloads into the raw tables (every report day of the world as partitions of one run), the
-blocking raw checks gate the dbt build, and every dbt test and Great Expectations suite runs.
+sample transport, and executes every asset and check of the code location in two in-process
+Dagster runs with the sample client resources, as production's schedules would:
+1. the sources: the real connectors pull the world's API payloads into the raw tables (every
+   report day of the world as partitions of one run), and the checks of the raw and shared
+   tables run;
+2. the hourly dbt build (`dbt_build`) over the received days the schedule would cover now, with
+   every dbt test and Great Expectations suite. It only starts when the first run succeeded,
+   so a failed blocking raw check stops it, as it stops dbt inside one run.
 Returns what was materialized and how every check came out.
 """
 
@@ -28,7 +32,7 @@ import dagster as dg
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from ingest._common.windows import DateWindow
-from orchestration.defs.partitions import range_tags
+from orchestration.defs.partitions import range_tags, received_days
 
 Progress = Callable[[str], None]
 # Production polls ad statuses daily and video counters every 6 h; the demo replays two earlier
@@ -36,6 +40,7 @@ Progress = Callable[[str], None]
 EARLIER_POLLS = 2
 POLLED_TABLES = (("raw_meta", "ads"), ("raw_tiktok", "ads"), ("raw_tiktok", "video_snapshots"))
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+SOURCES_JOB = "sources"
 
 
 def no_progress(message: str) -> None:
@@ -192,9 +197,16 @@ def pipeline_definitions(
 ) -> dg.Definitions:
     """Every area's assets and checks, bound to `target` and the given client resources."""
     from orchestration.definitions import AREAS
-    from orchestration.defs.dbt.assets import dbt_resource
+    from orchestration.defs.dbt.assets import DBT_ASSETS, dbt_resource
     from orchestration.defs.resources import WarehouseResource
+    from orchestration.defs.shared import SHARED_TABLES, shared_key
 
+    sources = dg.define_asset_job(
+        SOURCES_JOB,
+        selection=(dg.AssetSelection.all() - dg.AssetSelection.assets(*DBT_ASSETS))
+        | dg.AssetSelection.checks_for_assets(*(shared_key(t.table) for t in SHARED_TABLES)),
+        description="Every asset and check upstream of dbt: the raw and shared tables.",
+    )
     return dg.Definitions.merge(
         *AREAS,
         dg.Definitions(
@@ -203,17 +215,20 @@ def pipeline_definitions(
                 "dbt": dbt_resource(),
                 **client_resources,
             },
+            jobs=[sources],
             loggers={"progress": _progress_logger(progress)},
         ),
     )
 
 
 def summarize(
-    result: dg.ExecuteInProcessResult,
+    results: list[dg.ExecuteInProcessResult],
     days: DateWindow,
     seconds: float,
     expected_assets: set[str] | None = None,
 ) -> PipelineSummary:
+    """One account of the runs that made up a pipeline (a run not started is not in `results`:
+    its assets count as not materialized)."""
     checks = [
         CheckOutcome(
             asset=e.asset_check_key.asset_key.to_user_string(),
@@ -222,24 +237,30 @@ def summarize(
             severity=e.severity.value,
             description=e.description or "",
         )
+        for result in results
         for e in result.get_asset_check_evaluations()
     ]
     materialized = sorted(
         {
             e.asset_key.to_user_string()
+            for result in results
             for e in result.get_asset_materialization_events()
             if e.asset_key is not None
         }
     )
-    events = result.all_events
     return PipelineSummary(
-        success=result.success,
+        success=all(result.success for result in results),
         seconds=seconds,
         days=days,
         materialized=materialized,
         checks=sorted(checks, key=lambda c: (c.asset, c.check)),
         failed_steps=sorted(
-            {e.step_key or "" for e in events if e.event_type_value == "STEP_FAILURE"}
+            {
+                e.step_key or ""
+                for result in results
+                for e in result.all_events
+                if e.event_type_value == "STEP_FAILURE"
+            }
         ),
         not_materialized=sorted((expected_assets or set()) - set(materialized)),
     )
@@ -259,6 +280,7 @@ def run_pipeline(
     dbt's own log (a line per node, echoed to stdout by dagster-dbt) is hidden unless
     `show_dbt_output`; it stays in dbt_project/logs/dbt.log and progress shows dbt's tally."""
     from ingest.world.server import SampleWorldServer
+    from orchestration.defs.dbt.assets import dbt_build_job
     from orchestration.defs.ingest.resources import sample_client_resources
     from warehouse_db.migrations import migrate
 
@@ -270,19 +292,34 @@ def run_pipeline(
         clients = sample_client_resources(_sample_base_urls(server), server.manifest)
         progress(f"sample transport on {server.base_url}; report days {days}")
         defs = pipeline_definitions(target, clients, progress)
-        job = defs.resolve_implicit_global_asset_job_def()
         say = _to_current_stdout(progress)
         quiet = contextlib.nullcontext() if show_dbt_output else _silenced_stdout()
+        run_config: dict[str, Any] = {"loggers": {"progress": {}}}
         with _instance(dagster_home) as instance, quiet:
             poll_failures = _earlier_polls(target, server, instance, say)
-            result = job.execute_in_process(
-                instance=instance,
-                tags={**range_tags(days), "acd/source": "sample-world"},
-                raise_on_error=False,
-                run_config={"loggers": {"progress": {}}},
-            )
+            results = [
+                defs.resolve_job_def(SOURCES_JOB).execute_in_process(
+                    instance=instance,
+                    tags={**range_tags(days), "acd/source": "sample-world"},
+                    raise_on_error=False,
+                    run_config=run_config,
+                )
+            ]
+            if results[0].success:
+                received = received_days(datetime.now(UTC))
+                say(f"dbt build over the events received {received}")
+                results.append(
+                    defs.resolve_job_def(dbt_build_job.name).execute_in_process(
+                        instance=instance,
+                        tags={**range_tags(received), "acd/source": "sample-world"},
+                        raise_on_error=False,
+                        run_config=run_config,
+                    )
+                )
+            else:
+                say("dbt build skipped: the sources run failed")
     expected = {k.to_user_string() for k in defs.resolve_asset_graph().materializable_asset_keys}
-    summary = summarize(result, days, time.perf_counter() - started, expected)
+    summary = summarize(results, days, time.perf_counter() - started, expected)
     if poll_failures:
         summary.success = False
         summary.failed_steps = sorted({*summary.failed_steps, *poll_failures})

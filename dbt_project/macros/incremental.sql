@@ -75,3 +75,39 @@
 {% macro distinct_from(left, right) -%}
     ({{ left }} <> {{ right }} or ({{ left }} is null) <> ({{ right }} is null))
 {%- endmacro %}
+
+
+{% macro received_window() -%}
+    {#- The partition window [from, until) of an orchestrated run, passed as the vars
+        `events_received_from` and `events_received_until` (ISO timestamps with a UTC offset,
+        e.g. 2026-11-23T00:00:00+00:00), as a dict of the two; none when neither is set. -#}
+    {%- set bounds = {
+        'events_received_from': var('events_received_from', none),
+        'events_received_until': var('events_received_until', none),
+    } -%}
+    {%- set given = bounds.values() | reject('none') | list -%}
+    {%- if given | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set iso = '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$' -%}
+    {%- for name, value in bounds.items() -%}
+        {%- if value is none -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ name ~ " is missing: events_received_from and events_received_until go together") }}
+        {%- elif not modules.re.match(iso, value | string) -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ name ~ " must be an ISO timestamp with a UTC offset, e.g. "
+                ~ "2026-11-23T00:00:00+00:00; got " ~ (value | string)[:40]) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set window = {
+        'from': modules.datetime.datetime.fromisoformat((bounds.events_received_from | string).replace('Z', '+00:00')),
+        'until': modules.datetime.datetime.fromisoformat((bounds.events_received_until | string).replace('Z', '+00:00')),
+    } -%}
+    {%- if window['from'] >= window['until'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var events_received_from must be before events_received_until; got "
+            ~ bounds.events_received_from ~ " and " ~ bounds.events_received_until) }}
+    {%- endif -%}
+    {{ return({'from': window['from'].isoformat(), 'until': window['until'].isoformat()}) }}
+{%- endmacro %}

@@ -26,14 +26,20 @@ def _defs() -> dg.Definitions:
 
 
 def definition_lines(defs: dg.Definitions) -> list[str]:
-    from orchestration.defs.dbt.assets import dbt_models
+    from orchestration.defs.dbt.assets import DBT_ASSETS
 
     graph = defs.resolve_asset_graph()
+    dbt_tests = {key for assets in DBT_ASSETS for key in assets.check_keys}
     lines = [f"asset {key.to_user_string()}" for key in graph.get_all_asset_keys()]
+    lines += [
+        f"partitioned {key.to_user_string()} {graph.get(key).partitions_def}"
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).partitions_def is not None
+    ]
     lines += [
         f"check {key.asset_key.to_user_string()}:{key.name}"
         for key in graph.asset_check_keys
-        if key not in dbt_models.check_keys
+        if key not in dbt_tests
     ]
     lines += [f"job {job.name}" for job in defs.jobs or []]
     lines += [
@@ -58,7 +64,7 @@ def test_code_location_loads_and_matches_the_reviewed_snapshot() -> None:
 
 
 def test_every_dbt_model_is_an_asset_and_every_dbt_test_a_check() -> None:
-    from orchestration.defs.dbt.assets import dbt_models
+    from orchestration.defs.dbt.assets import DBT_ASSETS
 
     defs = _defs()
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
@@ -72,7 +78,7 @@ def test_every_dbt_model_is_an_asset_and_every_dbt_test_a_check() -> None:
         if node["resource_type"] == "test" and node.get("attached_node")
     }
     assert tests
-    assert tests <= {key.name for key in dbt_models.check_keys}
+    assert tests <= {key.name for assets in DBT_ASSETS for key in assets.check_keys}
 
 
 def test_raw_assets_feed_the_dbt_sources() -> None:
@@ -103,3 +109,32 @@ def test_a_missing_credential_fails_naming_the_variable(monkeypatch: pytest.Monk
         dg.build_resources({"meta": meta}) as built,
     ):
         built.meta.settings()
+
+
+def test_the_dbt_project_splits_into_a_partitioned_set_with_nothing_of_the_other_upstream() -> None:
+    from orchestration.defs.dbt.assets import dbt_models, dbt_partitioned_models
+
+    graph = _defs().resolve_asset_graph()
+    partitioned = set(dbt_partitioned_models.keys)
+    unpartitioned = set(dbt_models.keys)
+    assert dg.AssetKey(["marts", "fct_events"]) in partitioned
+    assert dg.AssetKey(["marts", "fct_attribution_credits"]) in unpartitioned
+    assert not partitioned & unpartitioned
+    # Closed upwards: a run builds the partitioned set first, with no cycle between the two.
+    for key in partitioned:
+        assert not graph.get(key).parent_keys & unpartitioned, key
+    # A test reading both sets is a check of the unpartitioned one, which runs after both.
+    checks = {key.name: key.asset_key for key in dbt_models.check_keys}
+    crossing = [
+        name for name in checks if name.startswith("relationships_") and "fct_events" in name
+    ]
+    assert len(crossing) >= 4
+    assert not {key.name for key in dbt_partitioned_models.check_keys} & set(crossing)
+
+
+def test_a_dbt_project_without_a_partitioned_model_is_refused() -> None:
+    from orchestration.defs.dbt.assets import split_selection
+
+    manifest = {"nodes": {"model.p.a": {"name": "a", "resource_type": "model", "tags": []}}}
+    with pytest.raises(ValueError, match="tagged 'partitioned'"):
+        split_selection({**manifest, "parent_map": {}})

@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from ingest._common.windows import DateWindow
+from orchestration.defs.dbt.assets import dbt_build_hourly
 from orchestration.defs.ingest.checks import known_currencies
 from orchestration.defs.ingest.schedules import (
     meta_daily_schedule,
@@ -18,7 +19,10 @@ from orchestration.defs.ingest.schedules import (
 from orchestration.defs.partitions import (
     PARTITIONS_START,
     daily_partitions,
+    dbt_window_vars,
     range_tags,
+    received_day_partitions,
+    received_days,
     restatement_days,
     run_days,
     tagged_days,
@@ -44,6 +48,52 @@ def test_the_last_partition_is_the_last_complete_utc_day() -> None:
     keys = daily_partitions.get_partition_keys(current_time=now)
     assert keys[0] == PARTITIONS_START.isoformat()
     assert keys[-1] == "2024-06-09"
+
+
+def test_the_last_received_day_partition_is_today_still_in_progress() -> None:
+    now = datetime(2024, 6, 10, 0, 30, tzinfo=UTC)
+    keys = received_day_partitions.get_partition_keys(current_time=now)
+    assert keys[0] == PARTITIONS_START.isoformat()
+    assert keys[-1] == "2024-06-10"
+
+
+@pytest.mark.parametrize(
+    ("tick", "expected"),
+    [
+        # Within three hours of midnight: yesterday's events may still be committing.
+        (datetime(2024, 6, 10, 0, 15, tzinfo=UTC), DateWindow(date(2024, 6, 9), date(2024, 6, 10))),
+        (datetime(2024, 6, 10, 2, 59, tzinfo=UTC), DateWindow(date(2024, 6, 9), date(2024, 6, 10))),
+        (datetime(2024, 6, 10, 3, 0, tzinfo=UTC), DateWindow(date(2024, 6, 10), date(2024, 6, 10))),
+        (
+            datetime(2024, 6, 10, 23, 15, tzinfo=UTC),
+            DateWindow(date(2024, 6, 10), date(2024, 6, 10)),
+        ),
+        (datetime(2024, 1, 1, 0, 15, tzinfo=UTC), DateWindow(PARTITIONS_START, PARTITIONS_START)),
+    ],
+)
+def test_received_days_are_today_and_yesterday_just_after_midnight(
+    tick: datetime, expected: DateWindow
+) -> None:
+    assert received_days(tick) == expected
+
+
+def test_the_hourly_dbt_build_covers_the_received_days_of_its_tick() -> None:
+    assert dbt_build_hourly.cron_schedule == "15 * * * *"
+    tick = datetime(2024, 6, 10, 0, 15, tzinfo=UTC)
+    context = dg.build_schedule_context(scheduled_execution_time=tick)
+    [request] = list(dbt_build_hourly.evaluate_tick(context).run_requests or [])
+    assert tagged_days(request.tags) == DateWindow(date(2024, 6, 9), date(2024, 6, 10))
+    # Every tick launches a run: a run_key would make the hours of one day collapse into one.
+    assert request.run_key is None
+
+
+def test_the_dbt_vars_of_a_partition_window_are_its_utc_bounds() -> None:
+    first = received_day_partitions.time_window_for_partition_key("2024-06-09")
+    last = received_day_partitions.time_window_for_partition_key("2024-06-10")
+    assert dbt_window_vars(dg.TimeWindow(first.start, last.end)) == {
+        "events_received_from": "2024-06-09T00:00:00+00:00",
+        "events_received_until": "2024-06-11T00:00:00+00:00",
+    }
 
 
 @pytest.mark.parametrize(

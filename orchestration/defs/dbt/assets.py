@@ -5,13 +5,18 @@ which is the key the ingest assets use, so lineage runs from the API to the mart
 test of the manifest is an asset check of the model it tests; the key marts also get the
 Great Expectations suites of `checks.py`.
 
-One `@dbt_assets` covers the project: its one incremental model (`fct_events`) is driven by its
-own late-arrival window (`events_late_arrival_hours`), not by a partition, so there is no
-partition window to pass as `--vars` (see docs/ORCHESTRATION.md for when to split).
+Two `@dbt_assets` split the project (`split_selection`): the models tagged `partitioned`
+(`fct_events`), with everything they read, are partitioned by the day the warehouse received
+the events and get their run's partition window as `--vars`, so a backfill of some days
+rebuilds exactly those days' events; every other model is unpartitioned and rebuilt (or updated
+by its own change detection) on each run, after the partitioned set. The hourly schedule runs
+both, over today's partition (and yesterday's just after midnight).
 """
 
+import json
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -19,8 +24,58 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.checks import mart_checks
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT, ensure_manifest
+from orchestration.defs.partitions import (
+    dbt_window_vars,
+    range_tags,
+    received_day_partitions,
+    received_days,
+)
 from orchestration.defs.resources import WarehouseResource
 from warehouse_db.dbt_env import dbt_env
+
+PARTITIONED_TAG = "partitioned"
+
+
+@dataclass(frozen=True)
+class SplitSelection:
+    """dbt selection arguments of the two asset sets."""
+
+    partitioned_select: str
+    partitioned_exclude: str
+    unpartitioned_select: str
+
+
+def split_selection(manifest: Mapping[str, Any]) -> SplitSelection:
+    """The partitioned set is the models tagged `partitioned` and their ancestors, so no model
+    of the other set is upstream of it (a run builds it first, with no cycle between the two).
+    The unpartitioned set names every other model and seed; dbt's eager indirect selection
+    gives it each test that reads one of them, including the tests that read both sets
+    (relationships into fct_events), which therefore run after both are built. Excluding those
+    same names from the partitioned set drops those tests from it."""
+    nodes = manifest["nodes"]
+    tagged = [uid for uid, n in nodes.items() if PARTITIONED_TAG in n.get("tags", [])]
+    if not tagged:
+        raise ValueError(f"no dbt model is tagged {PARTITIONED_TAG!r}")
+    partitioned: set[str] = set()
+    pending = list(tagged)
+    while pending:
+        uid = pending.pop()
+        if uid not in partitioned:
+            partitioned.add(uid)
+            pending += manifest["parent_map"].get(uid, [])
+    others = sorted(
+        n["name"]
+        for uid, n in nodes.items()
+        if n["resource_type"] in ("model", "seed", "snapshot") and uid not in partitioned
+    )
+    return SplitSelection(
+        partitioned_select=f"+tag:{PARTITIONED_TAG}",
+        partitioned_exclude=" ".join(others),
+        unpartitioned_select=" ".join(others),
+    )
+
+
+SPLIT = split_selection(json.loads(ensure_manifest().read_text()))
 
 
 class LayerGroups(DagsterDbtTranslator):
@@ -34,13 +89,44 @@ class LayerGroups(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
-@dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=LayerGroups())
-def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    dbt_vars: Mapping[str, str],
 ) -> Iterator[Any]:
     # profiles.yml reads the target from ACD_DBT_*; the dbt subprocess inherits this process's env.
     os.environ.update(dbt_env(warehouse.target))
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build", *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else [])]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=DBT_PROJECT,
+    dagster_dbt_translator=LayerGroups(),
+    select=SPLIT.unpartitioned_select,
+)
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    yield from _build(context, dbt, warehouse, {})
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=DBT_PROJECT,
+    dagster_dbt_translator=LayerGroups(),
+    select=SPLIT.partitioned_select,
+    exclude=SPLIT.partitioned_exclude,
+    partitions_def=received_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    name="dbt_partitioned_models",
+)
+def dbt_partitioned_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    yield from _build(context, dbt, warehouse, dbt_window_vars(context.partition_time_window))
 
 
 def dbt_resource() -> DbtCliResource:
@@ -48,21 +134,25 @@ def dbt_resource() -> DbtCliResource:
 
 
 dbt_build_job = dg.define_asset_job(
-    "dbt_build", selection=dg.AssetSelection.assets(dbt_models), description="dbt build."
+    "dbt_build",
+    selection=dg.AssetSelection.assets(dbt_models, dbt_partitioned_models),
+    description="dbt build: every model, the partitioned ones over the run's received days.",
 )
 
-dbt_build_hourly = dg.ScheduleDefinition(
-    name="dbt_build_hourly",
-    job=dbt_build_job,
-    cron_schedule="15 * * * *",
-    execution_timezone="UTC",
-    description="Hourly dbt build, so the events-driven marts lag the products by at most an hour.",
-)
 
-MODELS = {key.path[-1] for key in dbt_models.keys}
+@dg.schedule(job=dbt_build_job, cron_schedule="15 * * * *", execution_timezone="UTC")
+def dbt_build_hourly(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+    """Hourly dbt build over today's received events (and yesterday's just after midnight),
+    so the events-driven marts lag the products by at most an hour."""
+    days = received_days(context.scheduled_execution_time)
+    yield dg.RunRequest(tags=range_tags(days))
+
+
+DBT_ASSETS = (dbt_models, dbt_partitioned_models)
+MODELS = {key.path[-1] for assets in DBT_ASSETS for key in assets.keys}
 
 defs = dg.Definitions(
-    assets=[dbt_models],
+    assets=list(DBT_ASSETS),
     asset_checks=mart_checks(MODELS),
     jobs=[dbt_build_job],
     schedules=[dbt_build_hourly],

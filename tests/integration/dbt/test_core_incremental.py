@@ -1,8 +1,10 @@
 """fct_events is incremental (merge on event_id): a run after new data gives exactly the rows
-of a full refresh, including old anonymous events whose anonymous id was claimed since."""
+of a full refresh, including old anonymous events whose anonymous id was claimed since; with a
+partition window (vars events_received_from / until) it rebuilds exactly the window's events."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,9 +12,11 @@ from typing import Any
 
 import pytest
 from acd_analytics import Client
-from acd_analytics.warehouse_url import WarehouseTarget
+from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 
 from tests.integration.dbt.conftest import RunDbt, query
+from warehouse_db.connection import connect
+from warehouse_db.migrations import migrate
 
 pytestmark = pytest.mark.slow
 
@@ -127,3 +131,118 @@ def test_incremental_run_equals_full_refresh(
         eid(4): "u_late",
         eid(5): "u_1",
     }
+
+
+def window_vars(since: datetime, until: datetime) -> list[str]:
+    return [
+        "--vars",
+        json.dumps(
+            {"events_received_from": since.isoformat(), "events_received_until": until.isoformat()}
+        ),
+    ]
+
+
+def test_a_partition_window_drives_which_received_events_are_rebuilt(
+    warehouse: WarehouseTarget, run_dbt: RunDbt, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    track(
+        warehouse,
+        spool,
+        [
+            {
+                "event_name": "page_viewed",
+                "product": "portal28",
+                "anonymous_id": "a_late",
+                "occurred_at": T0 - 3 * DAY,
+                "event_id": eid(1),
+                "context": META,
+            },
+        ],
+    )
+    run_dbt(warehouse, ["seed", "--select", "channel_mapping"])
+    run_dbt(warehouse, ["run", "--select", "+fct_events"])
+    track(
+        warehouse,
+        spool,
+        [
+            {
+                "event_name": "signup_completed",
+                "properties": {"method": "email"},
+                "product": "portal28",
+                "user_id": "u_late",
+                "anonymous_id": "a_late",
+                "occurred_at": T0,
+                "event_id": eid(4),
+            },
+            {
+                "event_name": "page_viewed",
+                "product": "pct",
+                "anonymous_id": "a_2",
+                "occurred_at": T0 - 20 * DAY,
+                "event_id": eid(5),
+                "context": {"page": {"url": "https://x.io/?ttclid=t"}},
+            },
+        ],
+    )
+    [(second_from, second_until)] = query(
+        warehouse,
+        f"select min(received_at), max(received_at) from shared_events"
+        f" where event_id in ('{eid(4)}', '{eid(5)}')",
+    )
+    persons = "select event_id, person_id from marts.fct_events order by event_id"
+
+    # A window before the second batch: none of it is loaded, but the claim it carries still
+    # moves the old anonymous event (re-identification ignores the window).
+    run_dbt(
+        warehouse, ["run", "--select", "+fct_events", *window_vars(T0 - 400 * DAY, second_from)]
+    )
+    assert query(warehouse, persons) == [(eid(1), "u_late")]
+
+    # The second batch's window loads it; a row of the window already loaded is rebuilt too.
+    second = window_vars(second_from, second_until + timedelta(seconds=1))
+    run_dbt(warehouse, ["run", "--select", "+fct_events", *second])
+    with connect(warehouse) as conn:
+        conn.execute(f"update marts.fct_events set channel = null where event_id = '{eid(5)}'")
+    run_dbt(warehouse, ["run", "--select", "+fct_events", *second])
+    windowed = query(warehouse, f"select {COLUMNS} from marts.fct_events order by event_id")
+
+    run_dbt(warehouse, ["run", "--select", "fct_events", "--full-refresh"])
+    assert windowed == query(warehouse, f"select {COLUMNS} from marts.fct_events order by event_id")
+    assert [row[4] for row in windowed] == ["meta", None, "tiktok"]
+
+
+@pytest.mark.parametrize(
+    ("dbt_vars", "message"),
+    [
+        (
+            {"events_received_from": "2025-03-01T00:00:00+00:00"},
+            "var events_received_until is missing",
+        ),
+        (
+            {"events_received_from": "2025-03-01", "events_received_until": "2025-03-02"},
+            "var events_received_from must be an ISO timestamp with a UTC offset",
+        ),
+        (
+            {
+                "events_received_from": "2025-03-02T00:00:00+00:00",
+                "events_received_until": "2025-03-01T00:00:00+00:00",
+            },
+            "var events_received_from must be before events_received_until",
+        ),
+    ],
+)
+def test_a_bad_partition_window_fails_naming_the_var(
+    duckdb_url: str, run_dbt: RunDbt, dbt_vars: dict[str, str], message: str
+) -> None:
+    target = parse_warehouse_url(duckdb_url)
+    migrate(target)
+    run_dbt(target, ["seed", "--select", "channel_mapping"])
+    run_dbt(target, ["run", "--select", "+fct_events"])
+    result = run_dbt(
+        target,
+        ["run", "--select", "fct_events", "--vars", json.dumps(dbt_vars)],
+        check=False,
+    )
+    assert result.returncode != 0
+    assert message in result.stdout

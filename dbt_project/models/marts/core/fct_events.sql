@@ -1,8 +1,13 @@
 {#- One row per event: shared_events with its person (SPEC §7.1), campaign fields and channel
-    (SPEC §7.2). Incremental: a run reads the events received in the last
-    `events_late_arrival_hours` before the newest row it holds that are not loaded yet, plus
-    the already-loaded anonymous events whose person changed because their anonymous id was
-    claimed since, and merges them on event_id — the same rows as a full refresh. -#}
+    (SPEC §7.2). Incremental, merged on event_id, in one of two modes:
+    - a partition run (Dagster passes the partition window as the vars events_received_from /
+      events_received_until, see macro received_window): every event received in the window,
+      loaded or not, so that a backfill rebuilds exactly its days;
+    - otherwise (`acd-warehouse build`, plain dbt): the events received in the last
+      `events_late_arrival_hours` before the newest row it holds that are not loaded yet.
+    Either way also the already-loaded anonymous events whose person changed because their
+    anonymous id was claimed since (a claim today changes a person's past, whatever its day).
+    With windows that cover every day that received events, the rows of a full refresh. -#}
 
 {{
     config(
@@ -10,6 +15,7 @@
         unique_key='event_id',
         incremental_strategy='merge',
         on_schema_change='fail',
+        tags=['partitioned'],
     )
 }}
 
@@ -38,6 +44,20 @@ channel_mapping as (
 ),
 
 {% if is_incremental() %}
+{% set window = received_window() %}
+
+{% if window is not none %}
+
+recent_events as (
+
+    select staged.*
+    from {{ ref('stg_shared__events') }} as staged
+    where staged.received_at >= cast('{{ window.from }}' as timestamp with time zone)
+        and staged.received_at < cast('{{ window.until }}' as timestamp with time zone)
+
+),
+
+{% else %}
 
 cutoff as (
 
@@ -50,6 +70,31 @@ cutoff as (
     from {{ this }}
 
 ),
+
+already_loaded as (
+
+    -- shared_events rows never change once stored (event_id is their primary key), so the
+    -- late-arrival window only needs the events not merged yet.
+    select existing.event_id
+    from {{ this }} as existing
+    where existing.received_at >= (select received_after from cutoff)
+
+),
+
+recent_events as (
+
+    -- The cutoff as a scalar subquery, not a join: PostgreSQL then filters shared_events on
+    -- its received_at index before the view parses any JSON (a join filter parsed every row).
+    select staged.*
+    from {{ ref('stg_shared__events') }} as staged
+    left join already_loaded
+        on staged.event_id = already_loaded.event_id
+    where staged.received_at >= (select received_after from cutoff)
+        and already_loaded.event_id is null
+
+),
+
+{% endif %}
 
 reidentified as (
 
@@ -64,35 +109,17 @@ reidentified as (
 
 ),
 
-already_loaded as (
-
-    -- shared_events rows never change once stored (event_id is their primary key), so the
-    -- late-arrival window only needs the events not merged yet.
-    select existing.event_id
-    from {{ this }} as existing
-    cross join cutoff
-    where existing.received_at >= cutoff.received_after
-
-),
-
-recent_events as (
-
-    select staged.*
-    from {{ ref('stg_shared__events') }} as staged
-    cross join cutoff
-    left join already_loaded
-        on staged.event_id = already_loaded.event_id
-    where staged.received_at >= cutoff.received_after
-        and already_loaded.event_id is null
-
-),
-
 reidentified_events as (
 
     select staged.*
     from {{ ref('stg_shared__events') }} as staged
     inner join reidentified
         on staged.event_id = reidentified.event_id
+    {% if window is not none %}
+    -- those received inside the window are among recent_events already
+    where staged.received_at < cast('{{ window.from }}' as timestamp with time zone)
+        or staged.received_at >= cast('{{ window.until }}' as timestamp with time zone)
+    {% endif %}
 
 ),
 
