@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from ingest.world.config import WorldConfig, yesterday_utc
 from orchestration.commands.seed import seed_world
+from orchestration.defs.partitions import received_days
 from orchestration.pipeline import run_pipeline
 from warehouse_db.connection import connect
 
@@ -23,7 +26,8 @@ def test_every_asset_materializes_and_every_check_passes_on_the_sample_world(
     seed_world(warehouse, config)
     messages: list[str] = []
 
-    summary = run_pipeline(warehouse, world, progress=messages.append)
+    home = tmp_path / "dagster_home"
+    summary = run_pipeline(warehouse, world, progress=messages.append, dagster_home=home)
 
     assert summary.success, "\n".join(summary.lines())
     assert summary.failed_checks == []
@@ -46,3 +50,12 @@ def test_every_asset_materializes_and_every_check_passes_on_the_sample_world(
         ).fetchone()
     assert snapshots > videos > 0
     assert sum("polling ad statuses" in m for m in messages) == 2
+    # fct_events is materialized as the received-day partitions the hourly run covers now.
+    received = received_days(datetime.now(UTC))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_events"]))
+    assert event is not None and event.asset_materialization is not None
+    assert event.asset_materialization.partition in {
+        received.since.isoformat(),
+        received.until.isoformat(),
+    }

@@ -20,6 +20,8 @@
 }}
 
 {% set campaign_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'fbclid', 'ttclid', 'gclid'] %}
+{#- Checked on every run, so bad vars fail even where a first build would not use them. -#}
+{% set window = received_window() %}
 
 with
 
@@ -44,7 +46,6 @@ channel_mapping as (
 ),
 
 {% if is_incremental() %}
-{% set window = received_window() %}
 
 {% if window is not none %}
 
