@@ -32,6 +32,36 @@ def eid(n: int) -> str:
     return str(uuid.UUID(int=n))
 
 
+# An anonymous ad visit three days before T0.
+OLD_ANONYMOUS_VISIT = {
+    "event_name": "page_viewed",
+    "product": "portal28",
+    "anonymous_id": "a_late",
+    "occurred_at": T0 - 3 * DAY,
+    "event_id": eid(1),
+    "context": META,
+}
+# a_late claimed by u_late at T0, after the first build.
+LATE_CLAIM = {
+    "event_name": "signup_completed",
+    "properties": {"method": "email"},
+    "product": "portal28",
+    "user_id": "u_late",
+    "anonymous_id": "a_late",
+    "occurred_at": T0,
+    "event_id": eid(4),
+}
+# A late event: it happened long ago and is received now.
+LONG_AGO_VISIT = {
+    "event_name": "page_viewed",
+    "product": "pct",
+    "anonymous_id": "a_1",
+    "occurred_at": T0 - 20 * DAY,
+    "event_id": eid(5),
+    "context": {"page": {"url": "https://x.io/?ttclid=t"}},
+}
+
+
 def track(target: WarehouseTarget, spool: Path, events: list[dict[str, Any]]) -> None:
     client = Client(target.url, sync_mode=True, spool_dir=spool)
     for event in events:
@@ -47,14 +77,7 @@ def test_incremental_run_equals_full_refresh(
         warehouse,
         tmp_path / "spool",
         [
-            {
-                "event_name": "page_viewed",
-                "product": "portal28",
-                "anonymous_id": "a_late",
-                "occurred_at": T0 - 3 * DAY,
-                "event_id": eid(1),
-                "context": META,
-            },
+            OLD_ANONYMOUS_VISIT,
             {
                 "event_name": "page_viewed",
                 "product": "portal28",
@@ -95,25 +118,8 @@ def test_incremental_run_equals_full_refresh(
         warehouse,
         tmp_path / "spool",
         [
-            # a_late is claimed now: its two old events must move to u_late.
-            {
-                "event_name": "signup_completed",
-                "properties": {"method": "email"},
-                "product": "portal28",
-                "user_id": "u_late",
-                "anonymous_id": "a_late",
-                "occurred_at": T0,
-                "event_id": eid(4),
-            },
-            # A late event that happened long ago, received now.
-            {
-                "event_name": "page_viewed",
-                "product": "pct",
-                "anonymous_id": "a_1",
-                "occurred_at": T0 - 20 * DAY,
-                "event_id": eid(5),
-                "context": {"page": {"url": "https://x.io/?ttclid=t"}},
-            },
+            LATE_CLAIM,  # its old anonymous events must move to u_late
+            LONG_AGO_VISIT,
         ],
     )
     run_dbt(warehouse, ["run", "--select", "+fct_events", *NO_LOOKBACK])
@@ -150,14 +156,7 @@ def test_a_partition_window_drives_which_received_events_are_rebuilt(
         warehouse,
         spool,
         [
-            {
-                "event_name": "page_viewed",
-                "product": "portal28",
-                "anonymous_id": "a_late",
-                "occurred_at": T0 - 3 * DAY,
-                "event_id": eid(1),
-                "context": META,
-            },
+            OLD_ANONYMOUS_VISIT,
         ],
     )
     run_dbt(warehouse, ["seed", "--select", "channel_mapping"])
@@ -166,23 +165,8 @@ def test_a_partition_window_drives_which_received_events_are_rebuilt(
         warehouse,
         spool,
         [
-            {
-                "event_name": "signup_completed",
-                "properties": {"method": "email"},
-                "product": "portal28",
-                "user_id": "u_late",
-                "anonymous_id": "a_late",
-                "occurred_at": T0,
-                "event_id": eid(4),
-            },
-            {
-                "event_name": "page_viewed",
-                "product": "pct",
-                "anonymous_id": "a_2",
-                "occurred_at": T0 - 20 * DAY,
-                "event_id": eid(5),
-                "context": {"page": {"url": "https://x.io/?ttclid=t"}},
-            },
+            LATE_CLAIM,
+            LONG_AGO_VISIT,
         ],
     )
     [(second_from, second_until)] = query(

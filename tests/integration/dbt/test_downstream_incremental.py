@@ -1,4 +1,5 @@
-"""fct_attribution_credits is incremental (delete+insert by conversion): after a full build and
+"""fct_attribution_credits is incremental on DuckDB (delete+insert by conversion; a table on
+PostgreSQL, where that was slower than a rebuild): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
 conversion, a Stripe refund changing a conversion's value — an incremental build gives every core
