@@ -89,7 +89,8 @@
     {%- if given | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set iso = '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$' -%}
+    {#- [0-9] and [.], not backslash escapes, which Jinja's string literals warn about. -#}
+    {%- set iso = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([+-][0-9]{2}:[0-9]{2}|Z)$' -%}
     {%- for name, value in bounds.items() -%}
         {%- if value is none -%}
             {{ exceptions.raise_compiler_error(
