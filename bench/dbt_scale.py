@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,11 +38,10 @@ from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from psycopg import sql
 
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
+from warehouse_db.dbt_env import DBT_PROJECT_DIR, run_dbt_subprocess
 from warehouse_db.migrations import migrate
 
 DAYS = 30
-DBT = str(Path(sys.executable).with_name("dbt"))
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -121,28 +119,14 @@ SHOW_SLOWEST = 0  # --slowest: how many of each dbt run's slowest nodes to print
 
 
 def dbt(target: WarehouseTarget, args: list[str], work: Path) -> float:
-    env = (
-        os.environ
-        | dbt_env(target)
-        | {
-            "DBT_TARGET_PATH": str(work / "target"),
-            "DBT_LOG_PATH": str(work / "logs"),
-        }
-    )
     started = time.perf_counter()
-    proc = subprocess.run(
-        [DBT, *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_dbt_subprocess(target, args, work, PROJECT_DIR)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
     if SHOW_SLOWEST:
         print(f"  slowest nodes of `dbt {' '.join(args)}` ({elapsed:.1f} s):", file=sys.stderr)
-        for seconds, node in slowest_nodes(work / "target" / "run_results.json", SHOW_SLOWEST):
+        for seconds, node in slowest_nodes(work / "dbt_target" / "run_results.json", SHOW_SLOWEST):
             print(f"    {seconds:6.2f} s  {node}", file=sys.stderr)
     return elapsed
 

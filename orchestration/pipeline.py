@@ -294,28 +294,22 @@ def run_pipeline(
         defs = pipeline_definitions(target, clients, progress)
         say = _to_current_stdout(progress)
         quiet = contextlib.nullcontext() if show_dbt_output else _silenced_stdout()
-        run_config: dict[str, Any] = {"loggers": {"progress": {}}}
         with _instance(dagster_home) as instance, quiet:
-            poll_failures = _earlier_polls(target, server, instance, say)
-            results = [
-                defs.resolve_job_def(SOURCES_JOB).execute_in_process(
+
+            def run(job_name: str, partition_days: DateWindow) -> dg.ExecuteInProcessResult:
+                return defs.resolve_job_def(job_name).execute_in_process(
                     instance=instance,
-                    tags={**range_tags(days), "acd/source": "sample-world"},
+                    tags={**range_tags(partition_days), "acd/source": "sample-world"},
                     raise_on_error=False,
-                    run_config=run_config,
+                    run_config={"loggers": {"progress": {}}},
                 )
-            ]
+
+            poll_failures = _earlier_polls(target, server, instance, say)
+            results = [run(SOURCES_JOB, days)]
             if results[0].success:
                 received = received_days(datetime.now(UTC))
                 say(f"dbt build over the events received {received}")
-                results.append(
-                    defs.resolve_job_def(dbt_build_job.name).execute_in_process(
-                        instance=instance,
-                        tags={**range_tags(received), "acd/source": "sample-world"},
-                        raise_on_error=False,
-                        run_config=run_config,
-                    )
-                )
+                results.append(run(dbt_build_job.name, received))
             else:
                 say("dbt build skipped: the sources run failed")
     expected = {k.to_user_string() for k in defs.resolve_asset_graph().materializable_asset_keys}

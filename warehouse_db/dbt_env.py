@@ -7,11 +7,16 @@ names.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from acd_analytics.warehouse_url import WarehouseTarget
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
 class DbtTargetError(ValueError):
@@ -45,3 +50,35 @@ def dbt_env(target: WarehouseTarget) -> dict[str, str]:
         # 12 seconds at 1M events (dbt_project/DECISIONLOG.md, "PostgreSQL sessions").
         "PGOPTIONS": "-c jit=off",
     }
+
+
+def run_dbt_subprocess(
+    target: WarehouseTarget,
+    args: Sequence[str],
+    work_dir: Path,
+    project_dir: Path = DBT_PROJECT_DIR,
+) -> subprocess.CompletedProcess[str]:
+    """`dbt ARGS` against `target` in a subprocess, with its target and log paths under
+    `work_dir` (so runs side by side never share artifacts); output captured, never raises."""
+    env = (
+        os.environ
+        | dbt_env(target)
+        | {
+            "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
+            "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
+        }
+    )
+    return subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            *args,
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -133,8 +133,8 @@ def test_the_dbt_project_splits_into_a_partitioned_set_with_nothing_of_the_other
 
 
 def test_a_dbt_project_without_a_partitioned_model_is_refused() -> None:
-    from orchestration.defs.dbt.assets import split_selection
+    from orchestration.defs.dbt.assets import unpartitioned_names
 
     manifest = {"nodes": {"model.p.a": {"name": "a", "resource_type": "model", "tags": []}}}
     with pytest.raises(ValueError, match="tagged 'partitioned'"):
-        split_selection({**manifest, "parent_map": {}})
+        unpartitioned_names({**manifest, "parent_map": {}})

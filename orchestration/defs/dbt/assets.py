@@ -5,7 +5,7 @@ which is the key the ingest assets use, so lineage runs from the API to the mart
 test of the manifest is an asset check of the model it tests; the key marts also get the
 Great Expectations suites of `checks.py`.
 
-Two `@dbt_assets` split the project (`split_selection`): the models tagged `partitioned`
+Two `@dbt_assets` split the project (`unpartitioned_names`): the models tagged `partitioned`
 (`fct_events`), with everything they read, are partitioned by the day the warehouse received
 the events and get their run's partition window as `--vars`, so a backfill of some days
 rebuilds exactly those days' events; every other model is unpartitioned and rebuilt (or updated
@@ -16,7 +16,6 @@ both, over today's partition (and yesterday's just after midnight).
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -36,22 +35,18 @@ from warehouse_db.dbt_env import dbt_env
 PARTITIONED_TAG = "partitioned"
 
 
-@dataclass(frozen=True)
-class SplitSelection:
-    """dbt selection arguments of the two asset sets."""
-
-    partitioned_select: str
-    partitioned_exclude: str
-    unpartitioned_select: str
+PARTITIONED_SELECT = f"+tag:{PARTITIONED_TAG}"
 
 
-def split_selection(manifest: Mapping[str, Any]) -> SplitSelection:
-    """The partitioned set is the models tagged `partitioned` and their ancestors, so no model
+def unpartitioned_names(manifest: Mapping[str, Any]) -> str:
+    """The names of every model and seed outside the partitioned set, as a dbt selection.
+
+    The partitioned set is the models tagged `partitioned` and their ancestors, so no model
     of the other set is upstream of it (a run builds it first, with no cycle between the two).
-    The unpartitioned set names every other model and seed; dbt's eager indirect selection
-    gives it each test that reads one of them, including the tests that read both sets
-    (relationships into fct_events), which therefore run after both are built. Excluding those
-    same names from the partitioned set drops those tests from it."""
+    Selecting these names gives the unpartitioned set, through dbt's eager indirect selection,
+    each test that reads one of them, including the tests that read both sets (relationships
+    into fct_events), which therefore run after both are built. Excluding the same names from
+    the partitioned set drops those tests from it."""
     nodes = manifest["nodes"]
     tagged = [uid for uid, n in nodes.items() if PARTITIONED_TAG in n.get("tags", [])]
     if not tagged:
@@ -63,19 +58,16 @@ def split_selection(manifest: Mapping[str, Any]) -> SplitSelection:
         if uid not in partitioned:
             partitioned.add(uid)
             pending += manifest["parent_map"].get(uid, [])
-    others = sorted(
-        n["name"]
-        for uid, n in nodes.items()
-        if n["resource_type"] in ("model", "seed", "snapshot") and uid not in partitioned
-    )
-    return SplitSelection(
-        partitioned_select=f"+tag:{PARTITIONED_TAG}",
-        partitioned_exclude=" ".join(others),
-        unpartitioned_select=" ".join(others),
+    return " ".join(
+        sorted(
+            n["name"]
+            for uid, n in nodes.items()
+            if n["resource_type"] in ("model", "seed", "snapshot") and uid not in partitioned
+        )
     )
 
 
-SPLIT = split_selection(json.loads(ensure_manifest().read_text()))
+UNPARTITIONED = unpartitioned_names(json.loads(ensure_manifest().read_text()))
 
 
 class LayerGroups(DagsterDbtTranslator):
@@ -105,7 +97,7 @@ def _build(
     manifest=ensure_manifest(),
     project=DBT_PROJECT,
     dagster_dbt_translator=LayerGroups(),
-    select=SPLIT.unpartitioned_select,
+    select=UNPARTITIONED,
 )
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
@@ -117,8 +109,8 @@ def dbt_models(
     manifest=ensure_manifest(),
     project=DBT_PROJECT,
     dagster_dbt_translator=LayerGroups(),
-    select=SPLIT.partitioned_select,
-    exclude=SPLIT.partitioned_exclude,
+    select=PARTITIONED_SELECT,
+    exclude=UNPARTITIONED,
     partitions_def=received_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     name="dbt_partitioned_models",

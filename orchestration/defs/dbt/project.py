@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from dagster_dbt import DbtProject
 
 from warehouse_db.connection import warehouse_target
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
+from warehouse_db.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 _PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,9 +11,7 @@ import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
-
-DBT = str(Path(sys.executable).with_name("dbt"))
+from warehouse_db.dbt_env import run_dbt_subprocess
 
 RunDbt = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -25,21 +21,7 @@ def dbt_in(
 ) -> subprocess.CompletedProcess[str]:
     """Run `dbt ARGS` against `target` with its target and log paths under `work_dir`;
     fails the test with dbt's output when it fails (unless `check=False`)."""
-    env = (
-        os.environ
-        | dbt_env(target)
-        | {
-            "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
-            "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
-        }
-    )
-    proc = subprocess.run(
-        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_dbt_subprocess(target, args, work_dir)
     if check and proc.returncode != 0:
         pytest.fail(
             f"dbt {' '.join(args)} failed ({proc.returncode}):\n"

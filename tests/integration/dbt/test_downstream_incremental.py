@@ -23,6 +23,7 @@ from acd_analytics.warehouse_url import WarehouseTarget
 
 from tests.integration.dbt.conftest import RunDbt, query
 from tests.integration.dbt.test_core_incremental import eid, track
+from tests.integration.dbt.test_core_scenarios import CORE_MARTS
 from warehouse_db.connection import connect
 
 pytestmark = pytest.mark.slow
@@ -35,15 +36,6 @@ TIKTOK = {"page": {"url": "https://x.io/?utm_source=tiktok&utm_campaign=t1&ttcli
 GOOGLE = {"page": {"url": "https://x.io/?gclid=g&utm_campaign=g1"}}
 NO_LOOKBACK = ["--vars", "{events_late_arrival_hours: 0}"]
 SELECTION = ["--select", "+marts.core", "+marts.funnels", "+marts.attribution"]
-
-MARTS = {
-    "fct_events": "event_id",
-    "dim_persons": "person_id",
-    "fct_funnel_steps": "funnel_name, person_id, step_index",
-    "rpt_funnel_conversion": "funnel_name, cohort_date, step_index",
-    "fct_attribution_credits": "conversion_event_id, model, touchpoint_position",
-    "rpt_channel_attribution": "conversion_date, model, channel, campaign_id, currency",
-}
 
 
 def event(
@@ -208,7 +200,7 @@ def marts(target: WarehouseTarget) -> dict[str, list[tuple[Any, ...]]]:
             tuple(_normalized(v) for v in row)
             for row in query(target, f"select * from marts.{table} order by {order_by}")
         ]
-        for table, order_by in MARTS.items()
+        for table, order_by in CORE_MARTS.items()
     }
 
 
@@ -234,7 +226,7 @@ def test_incremental_marts_equal_full_refresh(
     run_dbt(warehouse, ["run", *SELECTION, "--full-refresh", *NO_LOOKBACK])
     full_refresh = marts(warehouse)
 
-    for table in MARTS:
+    for table in CORE_MARTS:
         assert incremental[table] == full_refresh[table], table
 
     # The scenario did exercise what it means to.
