@@ -6,13 +6,16 @@ For each warehouse and size N, in a fresh warehouse:
 
 1. N synthetic events over 30 days are written into `shared_events` with one set-based INSERT
    (the shape of the sample world: ad visits from Meta and TikTok with campaign context, anonymous
-   ids claimed at signup, waitlists, purchases, product usage — about one person per 20 events);
+   ids claimed at signup, waitlists, purchases, page views — 20 events per person over the three
+   days after their arrival, see `insert_events`);
 2. `dbt build` (models, seeds, data tests and unit tests) of the core models — identity,
    events, funnels, attribution and their staging (`--select ''` for the whole project, which is
    what `acd-warehouse build` runs) — the full build;
-3. one more day of events (N / 30) is written, received later;
-4. `dbt build` again — `fct_events` merges only the new day (plus re-identified anonymous events);
-   every other model is a table rebuilt from its inputs;
+3. one more day of events (N / 30, mostly from new persons, 10 % from returning ones) is
+   written, received later;
+4. `dbt build` again — the incremental models (`fct_events`, `int_person_event_stats`, on DuckDB
+   `fct_attribution_credits`) merge only what changed; the other models are tables rebuilt from
+   their inputs;
 5. after another day, `dbt run --select +fct_events` with that day as the partition window
    (`--vars events_received_from/until`), which is what Dagster's partitioned dbt assets run
    each hour: the incremental model's own cost.
@@ -48,11 +51,31 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 def insert_events(
     target: WarehouseTarget, first: int, count: int, persons: int, day: int | None
 ) -> None:
-    """Events `first` … `first + count - 1`; spread over DAYS days, or all on `day`."""
+    """Events `first` … `first + count - 1`: the history (`day` None) or one more day.
+
+    Persons have a lifetime, as in the sample world and in a real product: the history gives
+    each of `persons` persons 20 events, one of each kind (ad visit, newsletter visit, signup
+    claiming their anonymous id, purchase, waitlist, page views), over three days from their
+    arrival day. Day `day` (DAYS, DAYS + 1, …) is mostly new persons (count / 20 of them, the
+    same life), and 10 % of its events come from returning persons of the history."""
     json_type = "jsonb" if target.backend == "postgres" else "json"
-    day_expr = f"{day}" if day is not None else f"((i * 7919) % {DAYS})"
-    person = f"(i % {persons})"
-    kind = "(i % 20)"
+
+    def div(numerator: str, denominator: int) -> str:  # integer division on both backends
+        return f"cast(floor(cast({numerator} as double precision) / {denominator}) as bigint)"
+
+    j = f"(i - {first})"
+    if day is None:
+        person = f"({j} % {persons})"
+        kind = f"({div(j, persons)} % 20)"
+        day_expr = f"(({person} * 7919) % {DAYS - 2} + {div(f'{kind} * 3', 20)})"
+    else:
+        newcomers = max(count // 20, 1)
+        person = (
+            f"(case when {j} % 100 < 10 then ({j} * 7919) % {persons}"
+            f" else {persons + (day - DAYS) * newcomers} + {j} % {newcomers} end)"
+        )
+        kind = f"({div(j, newcomers)} % 20)"
+        day_expr = f"{day}"
     statement = f"""
         insert into shared_events (
             event_id, product, event_name, user_id, anonymous_id, occurred_at, received_at,

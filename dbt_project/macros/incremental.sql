@@ -26,6 +26,8 @@
     select
         event_id,
         person_id,
+        user_id,
+        anonymous_id,
         event_name,
         product,
         occurred_at,
@@ -39,6 +41,8 @@
     select
         events.event_id,
         events.person_id,
+        events.user_id,
+        events.anonymous_id,
         events.event_name,
         events.product,
         events.occurred_at,

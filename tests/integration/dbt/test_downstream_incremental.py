@@ -119,11 +119,14 @@ FIRST_BATCH = [
     ),
     # u_5 enters the acquisition funnel (30-day window) 40 days before T0.
     event(15, "page_viewed", T0 - 40 * DAY, user_id="u_5", context=META),
+    # u_10a claims a_10 through an alias, until an earlier claim by u_10b arrives.
+    event(16, "page_viewed", T0 - 2 * DAY, anonymous_id="a_10", context=META),
+    event(17, "alias", T0 - DAY, user_id="u_10a", properties={"previous_id": "a_10"}),
 ]
 # Loaded (and so received) before the rest of FIRST_BATCH: received before the newest event the
 # models store, they are not re-read by the incremental run, so only the horizons can bring
 # these persons' conversions and funnels back.
-EARLY = {eid(n) for n in (3, 4, 7, 8, 12, 13, 14, 15)}
+EARLY = {eid(n) for n in (3, 4, 7, 8, 12, 13, 14, 15, 16, 17)}
 
 SECOND_BATCH = [
     # a_late is claimed now: its ad visit and purchase move to u_late.
@@ -144,6 +147,8 @@ SECOND_BATCH = [
     event(26, "signup_completed", T0 - 3 * DAY, user_id="u_9b", anonymous_id="a_9", product="pct"),
     # Received now: u_5 joins the waitlist exactly at the end of the funnel's window.
     event(27, "waitlist_joined", T0 - 10 * DAY, user_id="u_5", properties={"waitlist_id": "w1"}),
+    # The earlier claim of a_10: its visit leaves u_10a, whose only claim was an alias.
+    event(28, "signup_completed", T0 - 3 * DAY, user_id="u_10b", anonymous_id="a_10"),
 ]
 
 CHARGE = {
@@ -252,6 +257,10 @@ def test_incremental_marts_equal_full_refresh(
     assert ("acquisition", "u_9b", 1) in steps
     assert ("acquisition", "u_9a", 1) not in steps
     assert ("acquisition", "u_5", 2) in steps  # at the window's end
+    persons_events = {row[0]: row[10] for row in incremental["dim_persons"]}
+    assert "anon:a_late" not in persons_events
+    assert (persons_events["u_9a"], persons_events["u_9b"]) == (2, 2)
+    assert (persons_events["u_10a"], persons_events["u_10b"]) == (1, 2)
     # u_4 was not recomputed, and is unchanged.
     assert [r for r in incremental["fct_attribution_credits"] if r[0] == eid(11)] == [
         r for r in before["fct_attribution_credits"] if r[0] == eid(11)

@@ -22,6 +22,10 @@
 {% set campaign_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'fbclid', 'ttclid', 'gclid'] %}
 {#- Checked on every run, so bad vars fail even where a first build would not use them. -#}
 {% set window = received_window() %}
+{% if window is not none %}
+    {% set window_from = "cast('" ~ window.from ~ "' as timestamp with time zone)" %}
+    {% set window_until = "cast('" ~ window.until ~ "' as timestamp with time zone)" %}
+{% endif %}
 
 with
 
@@ -53,8 +57,8 @@ recent_events as (
 
     select staged.*
     from {{ ref('stg_shared__events') }} as staged
-    where staged.received_at >= cast('{{ window.from }}' as timestamp with time zone)
-        and staged.received_at < cast('{{ window.until }}' as timestamp with time zone)
+    where staged.received_at >= {{ window_from }}
+        and staged.received_at < {{ window_until }}
 
 ),
 
@@ -118,8 +122,8 @@ reidentified_events as (
         on staged.event_id = reidentified.event_id
     {% if window is not none %}
     -- those received inside the window are among recent_events already
-    where staged.received_at < cast('{{ window.from }}' as timestamp with time zone)
-        or staged.received_at >= cast('{{ window.until }}' as timestamp with time zone)
+    where staged.received_at < {{ window_from }}
+        or staged.received_at >= {{ window_until }}
     {% endif %}
 
 ),

@@ -4,6 +4,8 @@
     (the boundary included). Ties in time are ordered by event_id. Funnels have at most
     var('funnel_max_steps', 10) steps. -#}
 
+{{ config(pre_hook="{{ hash_joins_only() }}") }}
+
 {% set max_steps = var('funnel_max_steps', 10) %}
 
 with

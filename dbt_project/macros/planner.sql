@@ -1,0 +1,30 @@
+{#- Planner hints for PostgreSQL, as model hooks; nothing on DuckDB. -#}
+
+{% macro analyze_relation() -%}
+    {#- A post-hook: fresh statistics for a table dbt just created, so the models that read it
+        in the same run are planned from its real row counts (autovacuum analyzes too late). -#}
+    {{ return(adapter.dispatch('analyze_relation', 'acd_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__analyze_relation() -%}{%- endmacro %}
+
+{% macro postgres__analyze_relation() -%}
+    {%- if config.get('materialized') in ('table', 'incremental') -%}
+        analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro hash_joins_only() -%}
+    {#- A pre-hook, for models that chain joins through CTEs filtered on window ranks: their row
+        estimates collapse to 1, and PostgreSQL then nests loops over tens of thousands of rows
+        (see DECISIONLOG.md, "PostgreSQL sessions"). `set local` lasts for the model's
+        transaction. -#}
+    {{ return(adapter.dispatch('hash_joins_only', 'acd_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__hash_joins_only() -%}{%- endmacro %}
+
+{% macro postgres__hash_joins_only() -%}
+    set local enable_nestloop = off
+{%- endmacro %}

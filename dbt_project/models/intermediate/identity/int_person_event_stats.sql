@@ -1,0 +1,208 @@
+{#- One row per person of fct_events: what dim_persons takes from their events (SPEC §7.1).
+    Incremental (delete+insert by person_id): a run recomputes, from all of a person's events,
+    only the persons whose events can have changed — the current person of every changed event
+    (macro changed_events) and, for a re-identified anonymous event, every person it can have
+    belonged to before (its `anon:` person and each user that ever claimed its anonymous id).
+    A recomputed person left without events gets a row with events = 0, which the post-hook
+    deletes, so the table holds the rows of a full refresh (DECISIONLOG.md, "Downstream
+    incrementality"). -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='person_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where events = 0",
+    )
+}}
+
+-- depends_on: {{ ref('stg_shared__events') }}
+-- depends_on: {{ ref('stg_shared__users') }}
+
+with
+
+{% if is_incremental() %}
+
+horizon as (
+
+    select {{ events_received_after('last_received_at') }} as received_after
+    from {{ this }}
+
+),
+
+changed_events as materialized (
+
+    {{ changed_events('(select received_after from horizon)') }}
+
+),
+
+reidentified_anonymous_ids as (
+
+    select distinct anonymous_id
+    from changed_events
+    where user_id is null
+        and anonymous_id is not null
+
+),
+
+affected_persons as (
+
+    select person_id from changed_events
+    where person_id is not null
+
+    union
+
+    select {{ person_id('null', 'null', 'anonymous_id') }} as person_id
+    from reidentified_anonymous_ids
+
+    union
+
+    -- Every user that ever claimed one of those ids (the claim their events held before):
+    -- through an event carrying both ids,
+    select fct_events.user_id as person_id
+    from {{ ref('fct_events') }} as fct_events
+    inner join reidentified_anonymous_ids
+        on fct_events.anonymous_id = reidentified_anonymous_ids.anonymous_id
+    where fct_events.user_id is not null
+
+    union
+
+    -- through an alias (filtered on event_name first, so only aliases parse their JSON),
+    select aliases.user_id as person_id
+    from (
+        select
+            user_id,
+            alias_previous_id
+        from {{ ref('stg_shared__events') }}
+        where event_name = 'alias'
+            and user_id is not null
+    ) as aliases
+    inner join reidentified_anonymous_ids
+        on aliases.alias_previous_id = reidentified_anonymous_ids.anonymous_id
+
+    union
+
+    -- or a shared_users row with that very id.
+    select anonymous_id as person_id
+    from reidentified_anonymous_ids
+
+),
+
+person_events as (
+
+    select fct_events.*
+    from {{ ref('fct_events') }} as fct_events
+    inner join affected_persons
+        on fct_events.person_id = affected_persons.person_id
+
+),
+
+{% else %}
+
+person_events as (
+
+    select * from {{ ref('fct_events') }}
+    where person_id is not null
+
+),
+
+{% endif %}
+
+events as (
+
+    select
+        person_events.event_id,
+        person_events.person_id,
+        person_events.user_id,
+        person_events.anonymous_id,
+        person_events.product,
+        person_events.occurred_at,
+        person_events.received_at,
+        identifies.traits_email
+    from person_events
+    left join (
+        select
+            event_id as identify_event_id,
+            traits_email
+        from {{ ref('stg_shared__events') }}
+        where event_name = 'identify'
+            and traits_email is not null
+    ) as identifies
+        on person_events.event_id = identifies.identify_event_id
+
+),
+
+event_persons as (
+
+    select
+        person_id,
+        max(user_id) as user_id,
+        count(*) as events,
+        count(distinct anonymous_id) as anonymous_ids,
+        count(distinct product) as products,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        max(received_at) as last_received_at
+    from events
+    group by person_id
+
+),
+
+first_events as (
+
+    select
+        person_id,
+        product as first_product,
+        row_number() over (partition by person_id order by occurred_at, event_id) as event_rank
+    from events
+
+),
+
+latest_trait_emails as (
+
+    select
+        person_id,
+        traits_email,
+        row_number() over (partition by person_id order by occurred_at desc, event_id desc) as email_rank
+    from events
+    where traits_email is not null
+
+),
+
+persons as (
+
+    {% if is_incremental() %}
+    select person_id from affected_persons
+    {% else %}
+    select person_id from event_persons
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        persons.person_id,
+        event_persons.user_id,
+        coalesce(event_persons.events, 0) as events,
+        coalesce(event_persons.anonymous_ids, 0) as anonymous_ids,
+        coalesce(event_persons.products, 0) as products,
+        event_persons.first_seen_at,
+        event_persons.last_seen_at,
+        first_events.first_product,
+        latest_trait_emails.traits_email as latest_traits_email,
+        event_persons.last_received_at
+    from persons
+    left join event_persons
+        on persons.person_id = event_persons.person_id
+    left join first_events
+        on persons.person_id = first_events.person_id
+        and first_events.event_rank = 1
+    left join latest_trait_emails
+        on persons.person_id = latest_trait_emails.person_id
+        and latest_trait_emails.email_rank = 1
+
+)
+
+select * from final
