@@ -296,7 +296,7 @@ def run_pipeline(
         quiet = contextlib.nullcontext() if show_dbt_output else _silenced_stdout()
         with _instance(dagster_home) as instance, quiet:
 
-            def run(job_name: str, partition_days: DateWindow) -> dg.ExecuteInProcessResult:
+            def run_job(job_name: str, partition_days: DateWindow) -> dg.ExecuteInProcessResult:
                 return defs.resolve_job_def(job_name).execute_in_process(
                     instance=instance,
                     tags={**range_tags(partition_days), "acd/source": "sample-world"},
@@ -305,11 +305,11 @@ def run_pipeline(
                 )
 
             poll_failures = _earlier_polls(target, server, instance, say)
-            results = [run(SOURCES_JOB, days)]
+            results = [run_job(SOURCES_JOB, days)]
             if results[0].success:
                 received = received_days(datetime.now(UTC))
                 say(f"dbt build over the events received {received}")
-                results.append(run(dbt_build_job.name, received))
+                results.append(run_job(dbt_build_job.name, received))
             else:
                 say("dbt build skipped: the sources run failed")
     expected = {k.to_user_string() for k in defs.resolve_asset_graph().materializable_asset_keys}

@@ -52,6 +52,18 @@ def dbt_env(target: WarehouseTarget) -> dict[str, str]:
     }
 
 
+def dbt_command(args: Sequence[str], project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+    """The argv of `dbt ARGS` on `project_dir`, whose profiles.yml sits beside dbt_project.yml."""
+    return [
+        DBT_EXECUTABLE,
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+    ]
+
+
 def run_dbt_subprocess(
     target: WarehouseTarget,
     args: Sequence[str],
@@ -69,14 +81,7 @@ def run_dbt_subprocess(
         }
     )
     return subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            *args,
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(project_dir),
-        ],
+        dbt_command(args, project_dir),
         env=env,
         capture_output=True,
         text=True,

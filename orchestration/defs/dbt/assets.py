@@ -22,7 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.checks import mart_checks
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT, ensure_manifest
+from orchestration.defs.dbt.project import DBT_PROJECT, ensure_manifest
 from orchestration.defs.partitions import (
     dbt_window_vars,
     range_tags,
@@ -30,7 +30,7 @@ from orchestration.defs.partitions import (
     received_days,
 )
 from orchestration.defs.resources import WarehouseResource
-from warehouse_db.dbt_env import dbt_env
+from warehouse_db.dbt_env import DBT_EXECUTABLE, dbt_env
 
 PARTITIONED_TAG = "partitioned"
 

@@ -15,7 +15,7 @@ from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from dagster_dbt import DbtProject
 
 from warehouse_db.connection import warehouse_target
-from warehouse_db.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
+from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_command, dbt_env
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 _PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
@@ -26,15 +26,7 @@ def ensure_manifest() -> Path:
     if not manifest.exists() or _newest_source_mtime() > manifest.stat().st_mtime:
         env = os.environ | dbt_env(_parse_target())
         subprocess.run(
-            [
-                DBT_EXECUTABLE,
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
+            dbt_command(["parse", "--quiet"]),
             check=True,
             env=env,
             cwd=DBT_PROJECT_DIR,
