@@ -1,28 +1,21 @@
-{#- Shared by the incremental models downstream of fct_events (see DECISIONLOG.md,
-    "Downstream incrementality"). -#}
+{#- Change detection of the incremental models: fct_events and those downstream of it (see
+    DECISIONLOG.md, "fct_events incrementality" and "Downstream incrementality"). -#}
 
-{% macro events_received_after(stored_received_at) -%}
-    {#- The re-read horizon of an incremental model that stores, per row, the received_at of an
-        event it was built from: `events_late_arrival_hours` before the newest such value (every
-        value it holds was in fct_events at its last run, so this is at or before the horizon
-        fct_events itself used since). An empty model re-reads everything. -#}
-    {{ dbt.dateadd(
-        'hour',
-        -1 * var('events_late_arrival_hours'),
-        "coalesce(max(" ~ stored_received_at ~ "), cast('1970-01-01 00:00:00+00' as timestamp with time zone))",
-    ) }}
+{% macro built_after(relation) -%}
+    {#- The start of the newest run that wrote `relation` (its `built_at`), as a scalar SQL
+        expression; the epoch when it is empty. -#}
+    (
+        select coalesce(max(built_at), cast('1970-01-01 00:00:00+00' as timestamp with time zone))
+        from {{ relation }}
+    )
 {%- endmacro %}
 
 
-{% macro changed_events(received_after) -%}
-    {#- A superset of the fct_events rows added or changed since `received_after` (a scalar SQL
-        expression from events_received_after): the events received since, plus the anonymous
-        events whose person may have changed because their anonymous id was claimed (or a claim
-        was overruled) since. A claim changes only through a newer event carrying the anonymous
-        id with a user id, an alias naming it, an event whose user id equals it (an alias of a
-        known user id is no claim), or a shared_users row with that id; the last has no load
-        stamp, so anonymous ids equal to any user id are always re-read (in practice none).
-        An event may appear twice (callers only test membership). -#}
+{% macro changed_events(since) -%}
+    {#- The fct_events rows added or changed (re-identified) by runs that started after `since`,
+        a scalar from built_after(this): every row fct_events merges gets its run's stamp, so
+        nothing older can have changed. Exact as long as dbt runs on one warehouse do not
+        overlap (Dagster's dbt pool, DECISIONLOG.md "Downstream incrementality"). -#}
     select
         event_id,
         person_id,
@@ -34,45 +27,34 @@
         received_at,
         channel
     from {{ ref('fct_events') }}
-    where received_at >= {{ received_after }}
+    where built_at > {{ since }}
+{%- endmacro %}
 
-    union all
 
-    select
-        events.event_id,
-        events.person_id,
-        events.user_id,
-        events.anonymous_id,
-        events.event_name,
-        events.product,
-        events.occurred_at,
-        events.received_at,
-        events.channel
-    from {{ ref('fct_events') }} as events
-    inner join (
-        select anonymous_id as identifier
-        from {{ ref('fct_events') }}
-        where received_at >= {{ received_after }}
-            and user_id is not null
-            and anonymous_id is not null
-        union
-        select user_id as identifier
-        from {{ ref('fct_events') }}
-        where received_at >= {{ received_after }}
-            and user_id is not null
-        union
-        select alias_previous_id as identifier
-        from {{ ref('stg_shared__events') }}
-        where received_at >= {{ received_after }}
-            and event_name = 'alias'
-            and alias_previous_id is not null
-        union
-        select user_id as identifier
-        from {{ ref('stg_shared__users') }}
-        where user_id is not null
-    ) as reclaimable
-        on events.anonymous_id = reclaimable.identifier
-    where events.user_id is null
+{% macro claim_changing_ids(recent_events) -%}
+    {#- The identifiers whose claim (int_anonymous_ids_claimed) the staged events
+        `recent_events` (a relation or subquery of stg_shared__events rows) can have changed: an
+        anonymous id they carry with a user id, an `alias` previous_id, a user id (an alias of
+        an id that became a known user id is no claim any more), and every shared_users id
+        (no load stamp; in practice no anonymous id equals one). A superset: callers only test
+        membership. -#}
+    select anonymous_id as identifier
+    from {{ recent_events }} as claiming
+    where user_id is not null
+        and anonymous_id is not null
+    union
+    select user_id as identifier
+    from {{ recent_events }} as claiming
+    where user_id is not null
+    union
+    select alias_previous_id as identifier
+    from {{ recent_events }} as claiming
+    where event_name = 'alias'
+        and alias_previous_id is not null
+    union
+    select user_id as identifier
+    from {{ ref('stg_shared__users') }}
+    where user_id is not null
 {%- endmacro %}
 
 

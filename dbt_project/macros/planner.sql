@@ -28,3 +28,11 @@
 {% macro postgres__hash_joins_only() -%}
     set local enable_nestloop = off
 {%- endmacro %}
+
+
+{% macro postgres_indexes(indexes) -%}
+    {#- A model's `indexes` config on PostgreSQL (the lookups of incremental runs and of their
+        tests); none on DuckDB, where dbt-duckdb would build ART indexes that slow every merge
+        and made a full refresh's backup rename fail, and column scans need none. -#}
+    {{ return(indexes if target.type == 'postgres' else []) }}
+{%- endmacro %}

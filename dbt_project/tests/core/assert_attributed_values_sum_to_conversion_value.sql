@@ -4,7 +4,7 @@ select
     model,
     sum(attributed_value) as total_attributed,
     max(conversion_value) as conversion_value
-from {{ ref('fct_attribution_credits') }}
+from {{ latest_run_rows(ref('fct_attribution_credits')) }}
 group by
     conversion_event_id,
     model

@@ -3,7 +3,7 @@ select
     conversion_event_id,
     model,
     sum(credit) as total_credit
-from {{ ref('fct_attribution_credits') }}
+from {{ latest_run_rows(ref('fct_attribution_credits')) }}
 group by
     conversion_event_id,
     model

@@ -69,6 +69,11 @@ def unpartitioned_names(manifest: Mapping[str, Any]) -> str:
 
 UNPARTITIONED = unpartitioned_names(json.loads(ensure_manifest().read_text()))
 
+# One dbt step at a time on the warehouse, across runs and backfills (the instance's pools
+# default to one slot): the incremental models downstream of fct_events read the rows stamped
+# after their own last run, which is exact only when dbt runs do not overlap.
+DBT_POOL = "dbt_warehouse"
+
 
 class LayerGroups(DagsterDbtTranslator):
     """Groups dbt assets by layer (staging, intermediate, marts; seeds with staging), so the
@@ -98,6 +103,7 @@ def _build(
     project=DBT_PROJECT,
     dagster_dbt_translator=LayerGroups(),
     select=UNPARTITIONED,
+    pool=DBT_POOL,
 )
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
@@ -114,6 +120,7 @@ def dbt_models(
     partitions_def=received_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     name="dbt_partitioned_models",
+    pool=DBT_POOL,
 )
 def dbt_partitioned_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource

@@ -798,8 +798,10 @@ CORE_MARTS = {
 
 
 # Stamped by the SDK and the warehouse when the scenario is written, not by the models
-# (fct_attribution_credits keeps its conversion event's received_at, its incremental watermark).
-WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "conversion_received_at"}
+# (fct_attribution_credits keeps its conversion event's received_at, its incremental watermark),
+# or by the dbt run that wrote the row (`built_at` of the incremental marts).
+RUN_STAMP_COLUMN = "built_at"
+WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "conversion_received_at", RUN_STAMP_COLUMN}
 
 
 def _normalized(value: Any) -> Any:

@@ -23,7 +23,7 @@ from acd_analytics.warehouse_url import WarehouseTarget
 
 from tests.integration.dbt.conftest import RunDbt, query
 from tests.integration.dbt.test_core_incremental import eid, track
-from tests.integration.dbt.test_core_scenarios import CORE_MARTS
+from tests.integration.dbt.test_core_scenarios import CORE_MARTS, RUN_STAMP_COLUMN
 from warehouse_db.connection import connect
 
 pytestmark = pytest.mark.slow
@@ -122,6 +122,9 @@ FIRST_BATCH = [
     # u_10a claims a_10 through an alias, until an earlier claim by u_10b arrives.
     event(16, "page_viewed", T0 - 2 * DAY, anonymous_id="a_10", context=META),
     event(17, "alias", T0 - DAY, user_id="u_10a", properties={"previous_id": "a_10"}),
+    # u_11 claims a_11 through an alias, until a_11 turns out to be a user id itself.
+    event(18, "page_viewed", T0 - 2 * DAY, anonymous_id="a_11", context=META),
+    event(19, "alias", T0 - DAY, user_id="u_11", properties={"previous_id": "a_11"}),
 ]
 # Loaded (and so received) before the rest of FIRST_BATCH: received before the newest event the
 # models store, they are not re-read by the incremental run, so only the horizons can bring
@@ -149,6 +152,8 @@ SECOND_BATCH = [
     event(27, "waitlist_joined", T0 - 10 * DAY, user_id="u_5", properties={"waitlist_id": "w1"}),
     # The earlier claim of a_10: its visit leaves u_10a, whose only claim was an alias.
     event(28, "signup_completed", T0 - 3 * DAY, user_id="u_10b", anonymous_id="a_10"),
+    # a_11 is a user id: the alias of u_11 merged two users, so it is no claim any more.
+    event(29, "page_viewed", T0, user_id="a_11"),
 ]
 
 CHARGE = {
@@ -199,14 +204,25 @@ def _normalized(value: Any) -> Any:
     return value if value is None or isinstance(value, int | str | bool) else str(value)
 
 
+CLAIMS = "select anonymous_id, user_id from intermediate.int_anonymous_ids_claimed order by 1"
+
+
 def marts(target: WarehouseTarget) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        table: [
-            tuple(_normalized(v) for v in row)
-            for row in query(target, f"select * from marts.{table} order by {order_by}")
-        ]
-        for table, order_by in CORE_MARTS.items()
-    }
+    """Every core mart's rows, without the run stamp (which differs between two runs)."""
+    out = {}
+    for table, order_by in CORE_MARTS.items():
+        with connect(target) as conn:
+            cursor = conn.execute(f"select * from marts.{table} order by {order_by}")
+            columns = [column[0] for column in cursor.description]
+            out[table] = [
+                tuple(
+                    _normalized(v)
+                    for c, v in zip(columns, row, strict=True)
+                    if c != RUN_STAMP_COLUMN
+                )
+                for row in cursor.fetchall()
+            ]
+    return out
 
 
 def test_incremental_marts_equal_full_refresh(
@@ -227,12 +243,15 @@ def test_incremental_marts_equal_full_refresh(
     write_stripe(warehouse, "refunds", REFUND)
     run_dbt(warehouse, build)
     incremental = marts(warehouse)
+    incremental_claims = query(warehouse, CLAIMS)
 
     run_dbt(warehouse, ["run", *SELECTION, "--full-refresh", *NO_LOOKBACK])
     full_refresh = marts(warehouse)
 
     for table in CORE_MARTS:
         assert incremental[table] == full_refresh[table], table
+    assert incremental_claims == query(warehouse, CLAIMS)
+    assert "a_11" not in {anonymous_id for anonymous_id, _user in incremental_claims}
 
     # The scenario did exercise what it means to.
     credits = query(
@@ -261,7 +280,66 @@ def test_incremental_marts_equal_full_refresh(
     assert "anon:a_late" not in persons_events
     assert (persons_events["u_9a"], persons_events["u_9b"]) == (2, 2)
     assert (persons_events["u_10a"], persons_events["u_10b"]) == (1, 2)
+    assert (persons_events["u_11"], persons_events["anon:a_11"]) == (1, 1)
     # u_4 was not recomputed, and is unchanged.
     assert [r for r in incremental["fct_attribution_credits"] if r[0] == eid(11)] == [
         r for r in before["fct_attribution_credits"] if r[0] == eid(11)
     ]
+
+
+def test_tests_of_incremental_marts_check_the_rows_of_the_latest_run(
+    warehouse: WarehouseTarget, run_dbt: RunDbt, tmp_path: Path
+) -> None:
+    """An incremental run's tests of fct_events and fct_attribution_credits check the rows that
+    run wrote; rows of earlier runs are checked with `test_all_rows` (and by a full build)."""
+    spool = tmp_path / "spool"
+    build = ["build", *SELECTION, "--exclude", "test_type:unit", *NO_LOOKBACK]
+    for batch in (
+        FIRST_BATCH,
+        SECOND_BATCH,
+        [
+            event(
+                30,
+                "purchase_completed",
+                T0,
+                user_id="u_new",
+                properties={"revenue": 1, "currency": "USD"},
+            )
+        ],
+    ):
+        track(warehouse, spool, batch)
+        run_dbt(warehouse, build)
+    [(newest,)] = query(warehouse, "select max(built_at) from marts.fct_attribution_credits")
+    stamps = dict(
+        query(warehouse, "select conversion_event_id, built_at from marts.fct_attribution_credits")
+    )
+    assert stamps[eid(30)] == newest
+    assert stamps[eid(11)] < newest  # u_4's purchase was not recomputed by the last run
+
+    sum_to_one = ["test", "--select", "assert_attribution_credits_sum_to_one"]
+    all_rows = ["--vars", "{events_late_arrival_hours: 0, test_all_rows: true}"]
+    corrupt = "update marts.fct_attribution_credits set credit = 2 where conversion_event_id = '{}'"
+    with connect(warehouse) as conn:
+        conn.execute(corrupt.format(eid(11)))
+    assert run_dbt(warehouse, [*sum_to_one, *NO_LOOKBACK]).returncode == 0
+    assert run_dbt(warehouse, [*sum_to_one, *all_rows], check=False).returncode == 1
+    with connect(warehouse) as conn:
+        conn.execute(corrupt.format(eid(30)))
+    assert run_dbt(warehouse, [*sum_to_one, *NO_LOOKBACK], check=False).returncode == 1
+
+    # A generic test with `where: __latest_run__` (fct_events' accepted channels) likewise.
+    channel_test = ["test", "--select", "fct_events,test_name:accepted_values"]
+    [(old_event,)] = query(
+        warehouse,
+        "select min(event_id) from marts.fct_events"
+        " where built_at < (select max(built_at) from marts.fct_events)",
+    )
+    with connect(warehouse) as conn:
+        conn.execute(
+            f"update marts.fct_events set channel = 'bogus' where event_id = '{old_event}'"
+        )
+    assert run_dbt(warehouse, [*channel_test, *NO_LOOKBACK]).returncode == 0
+    assert run_dbt(warehouse, [*channel_test, *all_rows], check=False).returncode == 1
+    with connect(warehouse) as conn:
+        conn.execute(f"update marts.fct_events set channel = 'bogus' where event_id = '{eid(30)}'")
+    assert run_dbt(warehouse, [*channel_test, *NO_LOOKBACK], check=False).returncode == 1

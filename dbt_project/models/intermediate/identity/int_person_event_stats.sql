@@ -1,8 +1,10 @@
-{#- One row per person of fct_events: what dim_persons takes from their events (SPEC §7.1).
+{#- One row per person of fct_events: what dim_persons and rpt_cross_product_usage take from
+    their events (SPEC §7.1, §7.11).
     Incremental (delete+insert by person_id): a run recomputes, from all of a person's events,
-    only the persons whose events can have changed — the current person of every changed event
-    (macro changed_events) and, for a re-identified anonymous event, every person it can have
-    belonged to before (its `anon:` person and each user that ever claimed its anonymous id).
+    only the persons whose events can have changed — the current person of every fct_events row
+    written since its own latest run (macro changed_events) and, for a re-identified anonymous
+    event, every person it can have belonged to before (its `anon:` person and each user that
+    ever claimed its anonymous id).
     A recomputed person left without events gets a row with events = 0, which the post-hook
     deletes, so the table holds the rows of a full refresh (DECISIONLOG.md, "Downstream
     incrementality"). -#}
@@ -18,22 +20,14 @@
 }}
 
 -- depends_on: {{ ref('stg_shared__events') }}
--- depends_on: {{ ref('stg_shared__users') }}
 
 with
 
 {% if is_incremental() %}
 
-horizon as (
-
-    select {{ events_received_after('last_received_at') }} as received_after
-    from {{ this }}
-
-),
-
 changed_events as materialized (
 
-    {{ changed_events('(select received_after from horizon)') }}
+    {{ changed_events(built_after(this)) }}
 
 ),
 
@@ -117,6 +111,7 @@ events as (
         person_events.user_id,
         person_events.anonymous_id,
         person_events.product,
+        person_events.event_name,
         person_events.occurred_at,
         person_events.received_at,
         identifies.traits_email
@@ -143,8 +138,28 @@ event_persons as (
         count(distinct product) as products,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
-        max(received_at) as last_received_at
+        max(received_at) as last_received_at,
+        max(case when event_name = 'purchase_completed' then 1 else 0 end) = 1 as has_purchased
     from events
+    group by person_id
+
+),
+
+person_products as (
+
+    select distinct
+        person_id,
+        product
+    from events
+
+),
+
+product_combinations as (
+
+    select
+        person_id,
+        {{ dbt.listagg('product', "'+'", 'order by product') }} as product_combination
+    from person_products
     group by person_id
 
 ),
@@ -192,7 +207,10 @@ final as (
         event_persons.last_seen_at,
         first_events.first_product,
         latest_trait_emails.traits_email as latest_traits_email,
-        event_persons.last_received_at
+        cast(product_combinations.product_combination as {{ dbt.type_string() }}) as product_combination,
+        coalesce(event_persons.has_purchased, false) as has_purchased,
+        event_persons.last_received_at,
+        {{ run_stamp() }} as built_at
     from persons
     left join event_persons
         on persons.person_id = event_persons.person_id
@@ -202,6 +220,8 @@ final as (
     left join latest_trait_emails
         on persons.person_id = latest_trait_emails.person_id
         and latest_trait_emails.email_rank = 1
+    left join product_combinations
+        on persons.person_id = product_combinations.person_id
 
 )
 

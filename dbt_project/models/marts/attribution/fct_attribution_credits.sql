@@ -3,26 +3,27 @@
     (credit 0 where the model gives it none). attributed_value is rounded to 6 decimals with
     the last touchpoint taking the remainder, so it sums exactly to conversion_value.
     Incremental (delete+insert by conversion_event_id): a run recomputes only the conversions
-    whose credits can have changed — new or moved conversion events, conversions whose value,
+    whose credits the fct_events rows written since its own latest run (macro changed_events)
+    or Stripe can have changed — new or moved conversion events, conversions whose value,
     currency or person changed, conversions of a person with a new or re-identified touchpoint
     at most the lookback before them, and conversions that held a re-identified touchpoint —
     giving the rows of a full refresh (DECISIONLOG.md, "Downstream incrementality"). -#}
 
-{#- A table on PostgreSQL: there its planner misestimates the change-detection CTEs and the
-    incremental run cost 13.1 s against 4.4 s for the whole table at 1M events (DECISIONLOG.md,
-    "Downstream incrementality"). -#}
 {{
     config(
-        materialized=('table' if target.type == 'postgres' else 'incremental'),
+        materialized='incremental',
         unique_key='conversion_event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        indexes=postgres_indexes([
+            {'columns': ['conversion_event_id']},
+            {'columns': ['touchpoint_event_id']},
+            {'columns': ['built_at']},
+        ]),
     )
 }}
 
 -- depends_on: {{ ref('fct_events') }}
--- depends_on: {{ ref('stg_shared__events') }}
--- depends_on: {{ ref('stg_shared__users') }}
 
 {% set models = ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay'] %}
 
@@ -30,16 +31,9 @@ with
 
 {% if is_incremental() %}
 
-horizon as (
-
-    select {{ events_received_after('conversion_received_at') }} as received_after
-    from {{ this }}
-
-),
-
 changed_events as materialized (
 
-    {{ changed_events('(select received_after from horizon)') }}
+    {{ changed_events(built_after(this)) }}
 
 ),
 
@@ -305,7 +299,8 @@ final as (
             end
             as decimal(38, 6)
         ) as attributed_value,
-        currency
+        currency,
+        {{ run_stamp() }} as built_at
     from valued
 
 )

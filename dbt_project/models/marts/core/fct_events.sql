@@ -5,9 +5,11 @@
       loaded or not, so that a backfill rebuilds exactly its days;
     - otherwise (`acd-warehouse build`, plain dbt): the events received in the last
       `events_late_arrival_hours` before the newest row it holds that are not loaded yet.
-    Either way also the already-loaded anonymous events whose person changed because their
-    anonymous id was claimed since (a claim today changes a person's past, whatever its day).
-    With windows that cover every day that received events, the rows of a full refresh. -#}
+    Either way also the already-loaded anonymous events whose person changed because an event
+    received since the window's start (or the cutoff) re-claimed their anonymous id (a claim
+    today changes a person's past, whatever its day). Every row merged is stamped with the run's
+    start (`built_at`): the models downstream read what changed by it. With windows that cover
+    every day that received events, the rows of a full refresh. -#}
 
 {{
     config(
@@ -16,10 +18,27 @@
         incremental_strategy='merge',
         on_schema_change='fail',
         tags=['partitioned'],
+        indexes=postgres_indexes([
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['received_at']},
+            {'columns': ['anonymous_id']},
+            {'columns': ['person_id']},
+            {'columns': ['built_at']},
+        ]),
     )
 }}
 
+-- depends_on: {{ ref('stg_shared__users') }}
+
 {% set campaign_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'fbclid', 'ttclid', 'gclid'] %}
+{#- The columns of stg_shared__events that fct_events keeps as they are. -#}
+{% set event_columns = [
+    'event_id', 'product', 'event_name', 'user_id', 'anonymous_id', 'session_id', 'occurred_at',
+    'sent_at', 'received_at', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
+    'utm_content', 'fbclid', 'ttclid', 'gclid', 'page_url', 'page_path', 'page_referrer',
+    'revenue', 'revenue_currency', 'stripe_charge_id', 'stripe_invoice_id', 'properties',
+    'context', 'library',
+] %}
 {#- Checked on every run, so bad vars fail even where a first build would not use them. -#}
 {% set window = received_window() %}
 {% if window is not none %}
@@ -101,36 +120,52 @@ recent_events as (
 
 {% endif %}
 
-reidentified as (
+reclaimable as (
 
-    -- Anonymous events already loaded whose person is no longer what the claims say.
-    select existing.event_id
-    from {{ this }} as existing
-    left join claims
-        on existing.anonymous_id = claims.anonymous_id
-    where existing.user_id is null
-        and existing.anonymous_id is not null
-        and existing.person_id <> {{ person_id('null', 'claims.claimed_user_id', 'existing.anonymous_id') }}
+    -- A claim changes only through an event received since the window's start (the late-arrival
+    -- cutoff without a window), so the older anonymous events of other ids keep their person.
+    {% if window is not none -%}
+    {%- set claims_received_from = window_from -%}
+    {%- else -%}
+    {%- set claims_received_from = '(select received_after from cutoff)' -%}
+    {%- endif %}
+    {{ claim_changing_ids(
+        '(select * from ' ~ ref('stg_shared__events') ~ ' where received_at >= ' ~ claims_received_from ~ ')'
+    ) }}
 
 ),
 
 reidentified_events as (
 
-    select staged.*
-    from {{ ref('stg_shared__events') }} as staged
-    inner join reidentified
-        on staged.event_id = reidentified.event_id
-    {% if window is not none %}
-    -- those received inside the window are among recent_events already
-    where staged.received_at < {{ window_from }}
-        or staged.received_at >= {{ window_until }}
-    {% endif %}
+    -- Anonymous events already loaded whose person is no longer what the claims say, re-read
+    -- from the table itself (an event never changes but for its person): a join back to the
+    -- staging view made PostgreSQL parse the JSON of every stored event.
+    select
+        {% for column in event_columns -%}
+        existing.{{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ this }} as existing
+    inner join reclaimable
+        on existing.anonymous_id = reclaimable.identifier
+    left join claims
+        on existing.anonymous_id = claims.anonymous_id
+    where existing.user_id is null
+        and existing.anonymous_id is not null
+        and existing.person_id <> {{ person_id('null', 'claims.claimed_user_id', 'existing.anonymous_id') }}
+        {% if window is not none -%}
+        -- those received inside the window are among recent_events already
+        and (existing.received_at < {{ window_from }} or existing.received_at >= {{ window_until }})
+        {%- endif %}
 
 ),
 
 events as (
 
-    select * from recent_events
+    select
+        {% for column in event_columns -%}
+        {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from recent_events
     union all
     select * from reidentified_events
 
@@ -254,7 +289,8 @@ final as (
         events.stripe_invoice_id,
         events.properties,
         events.context,
-        events.library
+        events.library,
+        {{ run_stamp() }} as built_at
     from events
     left join claims
         on events.user_id is null

@@ -1,50 +1,22 @@
-with events as (
+{#- Per person from int_person_event_stats (incremental), so that this report costs a scan of
+    persons, not of every event. -#}
 
-    select * from {{ ref('fct_events') }}
-    where person_id is not null
+with persons as (
 
-),
-
-person_products as (
-
-    select distinct
-        person_id,
-        product
-    from events
-
-),
-
-person_combinations as (
-
-    select
-        person_id,
-        count(*) as products_used,
-        {{ dbt.listagg('product', "'+'", 'order by product') }} as product_combination
-    from person_products
-    group by person_id
-
-),
-
-converted_persons as (
-
-    select distinct person_id
-    from events
-    where event_name = 'purchase_completed'
+    select * from {{ ref('int_person_event_stats') }}
 
 ),
 
 final as (
 
     select
-        cast(person_combinations.product_combination as {{ dbt.type_string() }}) as product_combination,
-        cast(max(person_combinations.products_used) as bigint) as products_used,
+        cast(product_combination as {{ dbt.type_string() }}) as product_combination,
+        cast(max(products) as bigint) as products_used,
         cast(count(*) as bigint) as persons,
-        cast(count(converted_persons.person_id) as bigint) as converted_persons,
-        cast({{ safe_divide('count(converted_persons.person_id)', 'count(*)') }} as double precision) as conversion_share
-    from person_combinations
-    left join converted_persons
-        on person_combinations.person_id = converted_persons.person_id
-    group by person_combinations.product_combination
+        cast(sum(case when has_purchased then 1 else 0 end) as bigint) as converted_persons,
+        cast({{ safe_divide('sum(case when has_purchased then 1 else 0 end)', 'count(*)') }} as double precision) as conversion_share
+    from persons
+    group by product_combination
 
 )
 
