@@ -125,6 +125,8 @@ FIRST_BATCH = [
     # u_11 claims a_11 through an alias, until a_11 turns out to be a user id itself.
     event(18, "page_viewed", T0 - 2 * DAY, anonymous_id="a_11", context=META),
     event(19, "alias", T0 - DAY, user_id="u_11", properties={"previous_id": "a_11"}),
+    # a_12 visits anonymously; the second batch claims it through an alias.
+    event(31, "page_viewed", T0 - 2 * DAY, anonymous_id="a_12", context=META),
 ]
 # Loaded (and so received) before the rest of FIRST_BATCH: received before the newest event the
 # models store, they are not re-read by the incremental run, so only the horizons can bring
@@ -154,6 +156,7 @@ SECOND_BATCH = [
     event(28, "signup_completed", T0 - 3 * DAY, user_id="u_10b", anonymous_id="a_10"),
     # a_11 is a user id: the alias of u_11 merged two users, so it is no claim any more.
     event(29, "page_viewed", T0, user_id="a_11"),
+    event(32, "alias", T0 - DAY, user_id="u_12", properties={"previous_id": "a_12"}),
 ]
 
 CHARGE = {
@@ -281,6 +284,8 @@ def test_incremental_marts_equal_full_refresh(
     assert (persons_events["u_9a"], persons_events["u_9b"]) == (2, 2)
     assert (persons_events["u_10a"], persons_events["u_10b"]) == (1, 2)
     assert (persons_events["u_11"], persons_events["anon:a_11"]) == (1, 1)
+    assert persons_events["u_12"] == 2  # the alias took a_12's earlier visit
+    assert "anon:a_12" not in persons_events
     # u_4 was not recomputed, and is unchanged.
     assert [r for r in incremental["fct_attribution_credits"] if r[0] == eid(11)] == [
         r for r in before["fct_attribution_credits"] if r[0] == eid(11)
