@@ -13,10 +13,9 @@ For each warehouse and size N, in a fresh warehouse:
    what `acd-warehouse build` runs) — the full build;
 3. one more day of events (N / 30, mostly from new persons, 10 % from returning ones) is
    written, received later;
-4. `dbt build` again — the incremental models (`fct_events`, `int_anonymous_ids_claimed`,
-   `int_person_event_stats`, `fct_attribution_credits`) merge only what changed and the tests
-   of the incremental marts check the rows that run wrote; the other models are tables rebuilt
-   from their inputs;
+4. `dbt build` again — the incremental models (`fct_events`, `int_person_event_stats`,
+   `fct_attribution_credits`) merge only what changed and the tests of the incremental marts
+   check the rows that run wrote; the other models are tables rebuilt from their inputs;
 5. after another day, `dbt run --select +fct_events` with that day as the partition window
    (`--vars events_received_from/until`), which is what Dagster's partitioned dbt assets run
    each hour: the incremental model's own cost.
