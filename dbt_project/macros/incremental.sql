@@ -1,16 +1,6 @@
 {#- Change detection of the incremental models: fct_events and those downstream of it (see
     DECISIONLOG.md, "fct_events incrementality" and "Downstream incrementality"). -#}
 
-{% macro built_after(relation) -%}
-    {#- The start of the newest run that wrote `relation` (its `built_at`), as a scalar SQL
-        expression; the epoch when it is empty. -#}
-    (
-        select coalesce(max(built_at), cast('1970-01-01 00:00:00+00' as timestamp with time zone))
-        from {{ relation }}
-    )
-{%- endmacro %}
-
-
 {% macro changed_events(since) -%}
     {#- The fct_events rows added or changed (re-identified) by runs that started after `since`,
         a scalar from built_after(this): every row fct_events merges gets its run's stamp, so

@@ -1,11 +1,23 @@
-{#- The incremental marts stamp every row they write with the start of the dbt run that wrote it
-    (`built_at`), and their tests check the rows of the latest run: those are the rows that run
-    added or changed, and rows it left alone passed the same tests when they were written. A
-    full build stamps every row, so it tests everything; so does `--vars '{test_all_rows: true}'`
-    on any run (DECISIONLOG.md, "Tests of incremental marts"). -#}
+{#- The run stamp. The incremental models stamp every row they write with the start of the dbt
+    run that wrote it (`built_at`). The models downstream of fct_events read the rows stamped
+    after their own newest stamp (macro changed_events), and the tests of the incremental marts
+    check the rows of the latest run: those are the rows that run added or changed, and rows it
+    left alone passed the same tests when they were written. A full build stamps every row, so
+    it tests everything; so does `--vars '{test_all_rows: true}'` on any run (DECISIONLOG.md,
+    "Downstream incrementality" and "Tests of incremental marts"). -#}
 
 {% macro run_stamp() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00:00' as timestamp with time zone)
+{%- endmacro %}
+
+
+{% macro built_after(relation) -%}
+    {#- The start of the newest run that wrote `relation` (its `built_at`), as a scalar SQL
+        expression; the epoch when it is empty. -#}
+    (
+        select coalesce(max(built_at), cast('1970-01-01 00:00:00+00' as timestamp with time zone))
+        from {{ relation }}
+    )
 {%- endmacro %}
 
 
