@@ -113,7 +113,6 @@ events as (
         person_events.product,
         person_events.event_name,
         person_events.occurred_at,
-        person_events.received_at,
         identifies.traits_email
     from person_events
     left join (
@@ -138,7 +137,6 @@ event_persons as (
         count(distinct product) as products,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
-        max(received_at) as last_received_at,
         max(case when event_name = 'purchase_completed' then 1 else 0 end) = 1 as has_purchased
     from events
     group by person_id
@@ -209,7 +207,6 @@ final as (
         latest_trait_emails.traits_email as latest_traits_email,
         cast(product_combinations.product_combination as {{ dbt.type_string() }}) as product_combination,
         coalesce(event_persons.has_purchased, false) as has_purchased,
-        event_persons.last_received_at,
         {{ run_stamp() }} as built_at
     from persons
     left join event_persons
