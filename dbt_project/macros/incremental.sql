@@ -88,3 +88,64 @@
     {%- endif -%}
     {{ return({'from': window['from'].isoformat(), 'until': window['until'].isoformat()}) }}
 {%- endmacro %}
+
+
+{% macro affected_persons_ctes(changed_events) -%}
+    {#- Two CTEs for the models kept per person (int_person_event_stats, int_person_products):
+        `affected_persons`, the persons whose events the fct_events rows `changed_events` (a CTE
+        of changed_events()) can have changed — each row's current person and, for a
+        re-identified anonymous event, every person it can have belonged to before (its
+        `anon:` person and each user that ever claimed its anonymous id) — and the
+        `reidentified_anonymous_ids` it is built from. -#}
+reidentified_anonymous_ids as (
+
+    select distinct anonymous_id
+    from {{ changed_events }}
+    where user_id is null
+        and anonymous_id is not null
+
+),
+
+affected_persons as (
+
+    select person_id from {{ changed_events }}
+    where person_id is not null
+
+    union
+
+    select {{ person_id('null', 'null', 'anonymous_id') }} as person_id
+    from reidentified_anonymous_ids
+
+    union
+
+    -- Every user that ever claimed one of those ids (the claim their events held before):
+    -- through an event carrying both ids,
+    select fct_events.user_id as person_id
+    from {{ ref('fct_events') }} as fct_events
+    inner join reidentified_anonymous_ids
+        on fct_events.anonymous_id = reidentified_anonymous_ids.anonymous_id
+    where fct_events.user_id is not null
+
+    union
+
+    -- through an alias (filtered on event_name first, so only aliases parse their JSON),
+    select aliases.user_id as person_id
+    from (
+        select
+            user_id,
+            alias_previous_id
+        from {{ ref('stg_shared__events') }}
+        where event_name = 'alias'
+            and user_id is not null
+    ) as aliases
+    inner join reidentified_anonymous_ids
+        on aliases.alias_previous_id = reidentified_anonymous_ids.anonymous_id
+
+    union
+
+    -- or a shared_users row with that very id.
+    select anonymous_id as person_id
+    from reidentified_anonymous_ids
+
+)
+{%- endmacro %}

@@ -1,9 +1,10 @@
-"""fct_attribution_credits is incremental on DuckDB (delete+insert by conversion; a table on
-PostgreSQL, where that was slower than a rebuild): after a full build and
+"""The models downstream of fct_events that are incremental (fct_attribution_credits,
+int_person_event_stats, int_person_products, int_product_event_days): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
 conversion, a Stripe refund changing a conversion's value — an incremental build gives every core
-mart (fct_events, dim_persons, funnels, attribution) row for row as a full refresh does.
+mart (fct_events, dim_persons, funnels, attribution), rpt_product_daily and the incremental
+intermediate tables row for row as a full refresh does.
 
 The late-arrival window is 0 hours (as in test_core_incremental), and the events of the persons
 under test are loaded before the rest of the first batch, so only the model's own re-read
@@ -35,7 +36,13 @@ META = {"campaign": {"source": "facebook", "name": "c1", "content": "ad1"}}
 TIKTOK = {"page": {"url": "https://x.io/?utm_source=tiktok&utm_campaign=t1&ttclid=t"}}
 GOOGLE = {"page": {"url": "https://x.io/?gclid=g&utm_campaign=g1"}}
 NO_LOOKBACK = ["--vars", "{events_late_arrival_hours: 0}"]
-SELECTION = ["--select", "+marts.core", "+marts.funnels", "+marts.attribution"]
+SELECTION = [
+    "--select",
+    "+marts.core",
+    "+marts.funnels",
+    "+marts.attribution",
+    "+rpt_product_daily",
+]
 
 
 def event(
@@ -210,12 +217,22 @@ def _normalized(value: Any) -> Any:
 CLAIMS = "select anonymous_id, user_id from intermediate.int_anonymous_ids_claimed order by 1"
 
 
+# Besides the core marts: the incremental intermediate tables and the report built on them.
+DOWNSTREAM = {
+    "intermediate.int_person_event_stats": "person_id",
+    "intermediate.int_person_products": "person_id, product",
+    "intermediate.int_product_event_days": "product, activity_date",
+    "marts.rpt_product_daily": "product, activity_date",
+}
+
+
 def marts(target: WarehouseTarget) -> dict[str, list[tuple[Any, ...]]]:
-    """Every core mart's rows, without the run stamp (which differs between two runs)."""
+    """Every compared table's rows, without the run stamp (which differs between two runs)."""
     out = {}
-    for table, order_by in CORE_MARTS.items():
+    tables = {**{f"marts.{table}": order for table, order in CORE_MARTS.items()}, **DOWNSTREAM}
+    for table, order_by in tables.items():
         with connect(target) as conn:
-            cursor = conn.execute(f"select * from marts.{table} order by {order_by}")
+            cursor = conn.execute(f"select * from {table} order by {order_by}")
             columns = [column[0] for column in cursor.description]
             out[table] = [
                 tuple(
@@ -239,7 +256,7 @@ def test_incremental_marts_equal_full_refresh(
     run_dbt(warehouse, build)
     before = marts(warehouse)
     assert {("acquisition", "anon:a_late", 1), ("acquisition", "u_9a", 1)} <= {
-        row[:3] for row in before["fct_funnel_steps"]
+        row[:3] for row in before["marts.fct_funnel_steps"]
     }
 
     track(warehouse, spool, SECOND_BATCH)
@@ -251,7 +268,8 @@ def test_incremental_marts_equal_full_refresh(
     run_dbt(warehouse, ["run", *SELECTION, "--full-refresh", *NO_LOOKBACK])
     full_refresh = marts(warehouse)
 
-    for table in CORE_MARTS:
+    assert incremental.keys() == full_refresh.keys()
+    for table in incremental:
         assert incremental[table] == full_refresh[table], table
     assert incremental_claims == query(warehouse, CLAIMS)
     assert "a_11" not in {anonymous_id for anonymous_id, _user in incremental_claims}
@@ -273,22 +291,28 @@ def test_incremental_marts_equal_full_refresh(
     assert persons[eid(2)] == "u_late"
     values = {conversion: float(value) for conversion, _p, _t, value in credits}
     assert values[eid(5)] == 30.0  # 50 USD less the 20 USD refund
-    steps = {row[:3] for row in incremental["fct_funnel_steps"]}
+    steps = {row[:3] for row in incremental["marts.fct_funnel_steps"]}
     assert not any(person == "anon:a_late" for _f, person, _s in steps)
     assert ("acquisition", "u_late", 1) in steps
     assert ("acquisition", "u_9b", 1) in steps
     assert ("acquisition", "u_9a", 1) not in steps
     assert ("acquisition", "u_5", 2) in steps  # at the window's end
-    persons_events = {row[0]: row[10] for row in incremental["dim_persons"]}
+    persons_events = {row[0]: row[10] for row in incremental["marts.dim_persons"]}
     assert "anon:a_late" not in persons_events
     assert (persons_events["u_9a"], persons_events["u_9b"]) == (2, 2)
     assert (persons_events["u_10a"], persons_events["u_10b"]) == (1, 2)
     assert (persons_events["u_11"], persons_events["anon:a_11"]) == (1, 1)
     assert persons_events["u_12"] == 2  # the alias took a_12's earlier visit
     assert "anon:a_12" not in persons_events
+    # The re-identified persons left int_person_products, so rpt_product_daily's new persons
+    # moved to the users that claimed them.
+    products_before = {row[0] for row in before["intermediate.int_person_products"]}
+    products_after = {row[0] for row in incremental["intermediate.int_person_products"]}
+    assert {"anon:a_late", "anon:a_12"} <= products_before - products_after
+    assert {"u_late", "u_12"} <= products_after
     # u_4 was not recomputed, and is unchanged.
-    assert [r for r in incremental["fct_attribution_credits"] if r[0] == eid(11)] == [
-        r for r in before["fct_attribution_credits"] if r[0] == eid(11)
+    assert [r for r in incremental["marts.fct_attribution_credits"] if r[0] == eid(11)] == [
+        r for r in before["marts.fct_attribution_credits"] if r[0] == eid(11)
     ]
 
 

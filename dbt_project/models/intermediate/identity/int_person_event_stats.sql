@@ -1,10 +1,8 @@
 {#- One row per person of fct_events: what dim_persons and rpt_cross_product_usage take from
     their events (SPEC §7.1, §7.11).
     Incremental (delete+insert by person_id): a run recomputes, from all of a person's events,
-    only the persons whose events can have changed — the current person of every fct_events row
-    written since its own latest run (macro changed_events) and, for a re-identified anonymous
-    event, every person it can have belonged to before (its `anon:` person and each user that
-    ever claimed its anonymous id).
+    only the persons whose events can have changed since its own latest run (macro
+    affected_persons_ctes).
     A recomputed person left without events gets a row with events = 0, which the post-hook
     deletes, so the table holds the rows of a full refresh (DECISIONLOG.md, "Downstream
     incrementality"). -#}
@@ -31,57 +29,7 @@ changed_events as materialized (
 
 ),
 
-reidentified_anonymous_ids as (
-
-    select distinct anonymous_id
-    from changed_events
-    where user_id is null
-        and anonymous_id is not null
-
-),
-
-affected_persons as (
-
-    select person_id from changed_events
-    where person_id is not null
-
-    union
-
-    select {{ person_id('null', 'null', 'anonymous_id') }} as person_id
-    from reidentified_anonymous_ids
-
-    union
-
-    -- Every user that ever claimed one of those ids (the claim their events held before):
-    -- through an event carrying both ids,
-    select fct_events.user_id as person_id
-    from {{ ref('fct_events') }} as fct_events
-    inner join reidentified_anonymous_ids
-        on fct_events.anonymous_id = reidentified_anonymous_ids.anonymous_id
-    where fct_events.user_id is not null
-
-    union
-
-    -- through an alias (filtered on event_name first, so only aliases parse their JSON),
-    select aliases.user_id as person_id
-    from (
-        select
-            user_id,
-            alias_previous_id
-        from {{ ref('stg_shared__events') }}
-        where event_name = 'alias'
-            and user_id is not null
-    ) as aliases
-    inner join reidentified_anonymous_ids
-        on aliases.alias_previous_id = reidentified_anonymous_ids.anonymous_id
-
-    union
-
-    -- or a shared_users row with that very id.
-    select anonymous_id as person_id
-    from reidentified_anonymous_ids
-
-),
+{{ affected_persons_ctes('changed_events') }},
 
 person_events as (
 

@@ -2,9 +2,15 @@
     is no exchange-rate table, so amounts in other currencies are left out and counted apart. -#}
 {%- set reporting_currency = var('reporting_currency', 'USD') | upper -%}
 
-with events as (
+with event_days as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('int_product_event_days') }}
+
+),
+
+person_products as (
+
+    select * from {{ ref('int_person_products') }}
 
 ),
 
@@ -26,9 +32,9 @@ ads as (
 
 ),
 
-credits as (
+conversions as (
 
-    select * from {{ ref('fct_attribution_credits') }}
+    select * from {{ ref('int_conversions_valued') }}
 
 ),
 
@@ -38,40 +44,14 @@ ai_costs as (
 
 ),
 
-first_product_events as (
-
-    select
-        product,
-        person_id,
-        min(occurred_at) as first_occurred_at
-    from events
-    where person_id is not null
-    group by product, person_id
-
-),
-
-event_days as (
-
-    select
-        events.product,
-        events.occurred_date as activity_date,
-        count(distinct events.person_id) as active_persons,
-        count(*) as events,
-        sum(case when events.event_name = 'signup_completed' then 1 else 0 end) as signups,
-        sum(case when events.event_name = 'purchase_completed' then 1 else 0 end) as purchases
-    from events
-    group by events.product, events.occurred_date
-
-),
-
 new_person_days as (
 
     select
         product,
-        {{ utc_date('first_occurred_at') }} as activity_date,
+        {{ utc_date('first_seen_at') }} as activity_date,
         count(*) as new_persons
-    from first_product_events
-    group by product, {{ utc_date('first_occurred_at') }}
+    from person_products
+    group by product, {{ utc_date('first_seen_at') }}
 
 ),
 
@@ -104,12 +84,13 @@ spend_days as (
 
 attributed_days as (
 
+    -- last_touch gives each conversion's whole value to one row of fct_attribution_credits
+    -- (or to `direct`), so the day's last_touch attributed value is its conversions' value.
     select
         conversion_product as product,
         {{ utc_date('conversion_at') }} as activity_date,
-        sum(case when upper(currency) = '{{ reporting_currency }}' then attributed_value else 0 end) as attributed_value
-    from credits
-    where model = 'last_touch'
+        sum(case when upper(currency) = '{{ reporting_currency }}' then conversion_value else 0 end) as attributed_value
+    from conversions
     group by conversion_product, {{ utc_date('conversion_at') }}
 
 ),
