@@ -12,12 +12,15 @@
 
 
 {% macro built_after(relation) -%}
-    {#- The start of the newest run that wrote `relation` (its `built_at`), as a scalar SQL
-        expression; the epoch when it is empty. -#}
-    (
-        select coalesce(max(built_at), cast('1970-01-01 00:00:00+00' as timestamp with time zone))
-        from {{ relation }}
-    )
+    {#- The start of the newest run that wrote `relation` (its newest `built_at`; the epoch when
+        it is empty), read when the model runs and written as a literal. PostgreSQL estimates
+        `built_at > (subquery)` at a third of the table and then plans full scans where a few
+        rows changed; with a literal it reads the real share from the column's statistics. -#}
+    {%- set newest = none -%}
+    {%- if execute -%}
+        {%- set newest = run_query('select max(built_at) from ' ~ relation).columns[0].values()[0] -%}
+    {%- endif -%}
+    cast('{{ newest.isoformat() if newest is not none else '1970-01-01T00:00:00+00:00' }}' as timestamp with time zone)
 {%- endmacro %}
 
 
@@ -41,4 +44,27 @@
         {{ return(latest_run_rows(relation)) }}
     {%- endif -%}
     {{ return(dbt.default__get_where_subquery(relation)) }}
+{%- endmacro %}
+
+
+{% macro in_stamped_dates(column, relation, date_column) -%}
+    {#- `column in (…)`: the distinct `date_column` values of `relation`'s rows stamped after
+        the calling model's own newest stamp (built_after(this)), read before the model runs
+        and written as literals, so that PostgreSQL plans with the real dates (a subquery is
+        estimated to hold every date, and the plan then scans the whole table). -#}
+    {%- set query -%}
+        select distinct {{ date_column }} from {{ relation }}
+        where built_at > {{ built_after(this) }}
+        order by 1
+    {%- endset -%}
+    {%- set dates = run_query(query).columns[0].values() if execute else [] -%}
+    {%- if dates | length == 0 -%}
+        1 = 0
+    {%- else -%}
+        {{ column }} in (
+            {%- for day in dates -%}
+            cast('{{ day }}' as date){{ ', ' if not loop.last }}
+            {%- endfor -%}
+        )
+    {%- endif -%}
 {%- endmacro %}

@@ -1,5 +1,5 @@
 """The models downstream of fct_events that are incremental (fct_attribution_credits,
-int_person_event_stats, int_person_products, int_product_event_days): after a full build and
+int_channel_credits_daily, int_person_event_stats, int_person_products, int_product_event_days): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
 conversion, a Stripe refund changing a conversion's value — an incremental build gives every core
@@ -219,6 +219,7 @@ CLAIMS = "select anonymous_id, user_id from intermediate.int_anonymous_ids_claim
 
 # Besides the core marts: the incremental intermediate tables and the report built on them.
 DOWNSTREAM = {
+    "intermediate.int_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
     "intermediate.int_person_event_stats": "person_id",
     "intermediate.int_person_products": "person_id, product",
     "intermediate.int_product_event_days": "product, activity_date",

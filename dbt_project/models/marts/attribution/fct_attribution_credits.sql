@@ -19,6 +19,7 @@
             {'columns': ['conversion_event_id']},
             {'columns': ['touchpoint_event_id']},
             {'columns': ['built_at']},
+            {'columns': ['conversion_date']},
         ]),
     )
 }}

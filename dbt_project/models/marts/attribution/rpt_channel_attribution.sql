@@ -1,7 +1,8 @@
 {#- One row per conversion date × attribution model × channel × campaign × currency (SPEC §7.4),
     with the ad spend of the campaign on that date (SPEC §7.5) and ROAS.
 
-    Spend comes from fct_ad_performance_daily: platform = channel, campaign_id, report_date =
+    The credits come summed per date from int_channel_credits_daily (incremental). Spend comes
+    from fct_ad_performance_daily: platform = channel, campaign_id, report_date =
     conversion_date and currency. A campaign's spend on a date without any credited conversion
     in that currency still has a row, in every model, with 0 conversions and 0 value, so that
     no spend is lost and ROAS over a period is honest. -#}
@@ -10,9 +11,9 @@
 
 with
 
-credits as (
+credited_days as (
 
-    select * from {{ ref('fct_attribution_credits') }}
+    select * from {{ ref('int_channel_credits_daily') }}
 
 ),
 
@@ -40,17 +41,11 @@ credited as (
         channel,
         campaign_id,
         currency,
-        sum(credit) as conversions,
-        sum(attributed_value) as attributed_value,
-        count(distinct conversion_event_id) as touched_conversions,
+        conversions,
+        attributed_value,
+        touched_conversions,
         cast(null as decimal(38, 6)) as spend
-    from credits
-    group by
-        conversion_date,
-        model,
-        channel,
-        campaign_id,
-        currency
+    from credited_days
 
 ),
 

@@ -24,6 +24,7 @@
             {'columns': ['anonymous_id']},
             {'columns': ['person_id']},
             {'columns': ['built_at']},
+            {'columns': ['occurred_date']},
         ]),
     )
 }}

@@ -1,0 +1,50 @@
+{#- One row per conversion date × attribution model × channel × campaign × currency: the credits
+    of fct_attribution_credits summed, which rpt_channel_attribution joins with the ad spend.
+    Incremental (delete+insert by conversion_date): a run recomputes, from all of their credits,
+    the dates of the credits written since its own latest run. fct_attribution_credits replaces
+    all the rows of a conversion it recomputes, and a conversion keeps its date, so every date
+    whose sums changed has a row with a newer stamp. -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversion_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+credits as (
+
+    select * from {{ ref('fct_attribution_credits') }}
+    {% if is_incremental() %}
+    where {{ in_stamped_dates('conversion_date', ref('fct_attribution_credits'), 'conversion_date') }}
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        conversion_date,
+        model,
+        channel,
+        campaign_id,
+        currency,
+        cast(sum(credit) as double precision) as conversions,
+        cast(sum(attributed_value) as decimal(38, 6)) as attributed_value,
+        cast(count(distinct conversion_event_id) as bigint) as touched_conversions,
+        {{ run_stamp() }} as built_at
+    from credits
+    group by
+        conversion_date,
+        model,
+        channel,
+        campaign_id,
+        currency
+
+)
+
+select * from final
