@@ -13,8 +13,10 @@ For each warehouse and size N, in a fresh warehouse:
    what `acd-warehouse build` runs) — the full build;
 3. one more day of events (N / 30, mostly from new persons, 10 % from returning ones) is
    written, received later;
-4. `dbt build` again — the incremental models (`fct_events`, `int_person_event_stats`,
-   `int_person_products`, `int_product_event_days`, `fct_attribution_credits`) merge only what changed and the tests of the incremental marts
+4. `dbt build` again — the incremental models (`int_anonymous_ids_claimed`, `fct_events` and
+   those downstream of it: `int_person_event_stats`, `int_person_products`,
+   `int_product_event_days`, the funnels, `fct_attribution_credits`,
+   `int_channel_credits_daily`) merge only what changed and the tests of the incremental marts
    check the rows that run wrote; the other models are tables rebuilt from their inputs;
 5. after another day, `dbt run --select +fct_events` with that day as the partition window
    (`--vars events_received_from/until`), which is what Dagster's partitioned dbt assets run

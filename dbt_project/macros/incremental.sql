@@ -149,3 +149,17 @@ affected_persons as (
 
 )
 {%- endmacro %}
+
+
+{% macro late_arrival_cutoff(relation, column) -%}
+    {#- The newest `column` of `relation` less var('events_late_arrival_hours'), as a timestamp
+        literal read when the model runs (the epoch when `relation` is empty): an incremental
+        model re-reads the events received from then on. A literal, not a subquery, so that
+        PostgreSQL reads the events by their received_at index (see newest_stamp). -#}
+    {%- set newest = run_query('select max(' ~ column ~ ') from ' ~ relation).columns[0].values()[0] if execute else none -%}
+    {%- if newest is none -%}
+        {{ return("cast('1970-01-01T00:00:00+00:00' as timestamp with time zone)") }}
+    {%- endif -%}
+    {%- set cutoff = newest - modules.datetime.timedelta(hours=(var('events_late_arrival_hours') | float)) -%}
+    {{ return("cast('" ~ cutoff.isoformat() ~ "' as timestamp with time zone)") }}
+{%- endmacro %}

@@ -11,16 +11,26 @@
 {%- endmacro %}
 
 
-{% macro built_after(relation) -%}
-    {#- The start of the newest run that wrote `relation` (its newest `built_at`; the epoch when
-        it is empty), read when the model runs and written as a literal. PostgreSQL estimates
-        `built_at > (subquery)` at a third of the table and then plans full scans where a few
-        rows changed; with a literal it reads the real share from the column's statistics. -#}
-    {%- set newest = none -%}
-    {%- if execute -%}
-        {%- set newest = run_query('select max(built_at) from ' ~ relation).columns[0].values()[0] -%}
+{% macro newest_stamp(relation) -%}
+    {#- The start of the newest run that wrote `relation` (its newest `built_at`) as a timestamp
+        literal, read when the caller runs; none when it is empty. A literal, not a subquery:
+        PostgreSQL estimates `built_at > (subquery)` at a third of the table and then plans full
+        scans where a few rows changed; with a literal it reads the real share from the
+        column's statistics. -#}
+    {%- if not execute -%}
+        {{ return(none) }}
     {%- endif -%}
-    cast('{{ newest.isoformat() if newest is not none else '1970-01-01T00:00:00+00:00' }}' as timestamp with time zone)
+    {%- set newest = run_query('select max(built_at) from ' ~ relation).columns[0].values()[0] -%}
+    {%- if newest is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ newest.isoformat() ~ "' as timestamp with time zone)") }}
+{%- endmacro %}
+
+
+{% macro built_after(relation) -%}
+    {#- The newest stamp of `relation` (newest_stamp); the epoch when it is empty. -#}
+    {{ newest_stamp(relation) or "cast('1970-01-01T00:00:00+00:00' as timestamp with time zone)" }}
 {%- endmacro %}
 
 
@@ -31,7 +41,7 @@
     {%- else -%}
         (
             select * from {{ relation }}
-            where built_at = (select max(built_at) from {{ relation }})
+            where built_at = {{ newest_stamp(relation) or 'null' }}
         ) as latest_run_rows
     {%- endif -%}
 {%- endmacro %}

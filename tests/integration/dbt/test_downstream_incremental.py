@@ -1,5 +1,6 @@
-"""The models downstream of fct_events that are incremental (fct_attribution_credits,
-int_channel_credits_daily, int_person_event_stats, int_person_products, int_product_event_days): after a full build and
+"""The incremental models besides fct_events (int_anonymous_ids_claimed, the funnels,
+fct_attribution_credits, int_channel_credits_daily, int_person_event_stats, int_person_products,
+int_product_event_days): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
 conversion, a Stripe refund changing a conversion's value — an incremental build gives every core
@@ -219,7 +220,9 @@ CLAIMS = "select anonymous_id, user_id from intermediate.int_anonymous_ids_claim
 
 # Besides the core marts: the incremental intermediate tables and the report built on them.
 DOWNSTREAM = {
+    "intermediate.int_anonymous_ids_claimed": "anonymous_id",
     "intermediate.int_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
+    "intermediate.int_funnel_step_events": "funnel_name, step_index, event_id",
     "intermediate.int_person_event_stats": "person_id",
     "intermediate.int_person_products": "person_id, product",
     "intermediate.int_product_event_days": "product, activity_date",
@@ -272,7 +275,6 @@ def test_incremental_marts_equal_full_refresh(
     assert incremental.keys() == full_refresh.keys()
     for table in incremental:
         assert incremental[table] == full_refresh[table], table
-    assert incremental_claims == query(warehouse, CLAIMS)
     assert "a_11" not in {anonymous_id for anonymous_id, _user in incremental_claims}
 
     # The scenario did exercise what it means to.

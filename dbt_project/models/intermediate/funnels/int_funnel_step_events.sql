@@ -1,5 +1,21 @@
 {#- One row per funnel step × event that could reach it (SPEC §7.3): the step's event name,
-    from the step's product (or any), carrying one of the step's channels (or any). -#}
+    from the step's product (or any), carrying one of the step's channels (or any).
+    Incremental (delete+insert by event_id): a run re-matches the fct_events rows written since
+    its own latest run (macro changed_events). What matches an event (name, product, channel)
+    never changes; its person does, when it is re-identified. -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=postgres_indexes([
+            {'columns': ['event_id']},
+            {'columns': ['person_id']},
+        ]),
+    )
+}}
 
 with
 
@@ -18,7 +34,11 @@ events as (
         product,
         channel,
         occurred_at
+    {% if is_incremental() -%}
+    from ({{ changed_events(built_after(this)) }}) as changed_events
+    {%- else -%}
     from {{ ref('fct_events') }}
+    {%- endif %}
     where person_id is not null
 
 ),
@@ -33,7 +53,8 @@ final as (
         events.person_id,
         events.event_id,
         events.product,
-        events.occurred_at
+        events.occurred_at,
+        {{ run_stamp() }} as built_at
     from events
     inner join steps
         on events.event_name = steps.event_name

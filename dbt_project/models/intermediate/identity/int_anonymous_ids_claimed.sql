@@ -1,28 +1,146 @@
 {#- One row per anonymous id that a user claimed (SPEC §7.1): seen on the same event as a
     user id, or named as `previous_id` by an `alias` event. The first claim (by occurred_at,
     then event_id) wins; later claims by other users are ignored, so two users never merge.
-    An alias whose previous_id is itself a user id is not a claim (user ids never merge). -#}
+    An alias whose previous_id is itself a user id is not a claim (user ids never merge).
+    Incremental (delete+insert by anonymous_id): adding claims can only move an id's first
+    claim earlier, so a run merges the stored first claims with the claims of the events
+    received since the late-arrival cutoff (and, in a partition run, in the window). The one
+    way a claim is lost is an alias claim whose previous_id has since become a user id: those
+    ids are recomputed from all their events, and an id left without claims gets a row with a
+    null user_id, which the post-hook deletes (DECISIONLOG.md, "Downstream incrementality"). -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='anonymous_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where user_id is null",
+    )
+}}
+
+{% set event_columns = [
+    'event_id', 'event_name', 'user_id', 'anonymous_id', 'alias_previous_id', 'occurred_at',
+    'received_at',
+] %}
 
 with
-
-events as (
-
-    select
-        event_id,
-        event_name,
-        user_id,
-        anonymous_id,
-        alias_previous_id,
-        occurred_at
-
-    from {{ ref('stg_shared__events') }}
-    where user_id is not null
-
-),
 
 users as (
 
     select user_id from {{ ref('stg_shared__users') }}
+    where user_id is not null
+
+),
+
+{% if is_incremental() %}
+
+{%- set window = received_window() %}
+{%- set received_after = late_arrival_cutoff(this, 'claim_received_at') %}
+
+events as (
+
+    -- The staging view is read directly wherever it is needed (a CTE read twice is
+    -- materialized by PostgreSQL, which then parses every event's JSON).
+    select {{ event_columns | join(', ') }}
+    from {{ ref('stg_shared__events') }}
+    where user_id is not null
+        and (
+            received_at >= {{ received_after }}
+            {%- if window is not none %}
+            or (
+                received_at >= cast('{{ window.from }}' as timestamp with time zone)
+                and received_at < cast('{{ window.until }}' as timestamp with time zone)
+            )
+            {%- endif %}
+        )
+
+),
+
+alias_candidates as (
+
+    select distinct alias_previous_id
+    from events
+    where event_name = 'alias'
+        and alias_previous_id is not null
+        and alias_previous_id <> user_id
+
+),
+
+known_user_ids as (
+
+    -- Only the previous ids of the new aliases are looked up among all user ids, and only
+    -- when there are any (`exists`: PostgreSQL then skips the scan).
+    select alias_candidates.alias_previous_id as user_id
+    from alias_candidates
+    inner join {{ ref('stg_shared__events') }} as staged
+        on alias_candidates.alias_previous_id = staged.user_id
+    where exists (select 1 from alias_candidates)
+    union
+    select users.user_id
+    from users
+
+),
+
+stored as (
+
+    select * from {{ this }}
+
+),
+
+invalidated as (
+
+    -- Stored alias claims of an id that is a user id now.
+    select stored.anonymous_id
+    from stored
+    inner join (
+        select user_id from events
+        union
+        select user_id from users
+    ) as new_user_ids
+        on stored.anonymous_id = new_user_ids.user_id
+    where stored.claim_source = 'alias'
+
+),
+
+recomputed_events as (
+
+    -- All the events claiming an invalidated id, for its event claims (its alias claims are
+    -- all void now).
+    select
+        staged.event_id,
+        staged.user_id,
+        staged.anonymous_id,
+        staged.occurred_at,
+        staged.received_at
+    from {{ ref('stg_shared__events') }} as staged
+    inner join invalidated
+        on staged.anonymous_id = invalidated.anonymous_id
+    where staged.user_id is not null
+        and exists (select 1 from invalidated)
+
+),
+
+previous_claims as (
+
+    select
+        anonymous_id,
+        user_id,
+        claimed_at,
+        claim_event_id,
+        claim_source,
+        claim_received_at
+    from stored
+    where anonymous_id not in (select anonymous_id from invalidated)
+
+),
+
+{% else %}
+
+events as (
+
+    select {{ event_columns | join(', ') }}
+    from {{ ref('stg_shared__events') }}
     where user_id is not null
 
 ),
@@ -35,6 +153,8 @@ known_user_ids as (
 
 ),
 
+{% endif %}
+
 event_claims as (
 
     select
@@ -42,11 +162,25 @@ event_claims as (
         user_id,
         occurred_at as claimed_at,
         event_id as claim_event_id,
-        'event' as claim_source
-
+        'event' as claim_source,
+        received_at as claim_received_at
     from events
     where anonymous_id is not null
         and anonymous_id <> user_id
+
+    {% if is_incremental() %}
+    union all
+
+    select
+        anonymous_id,
+        user_id,
+        occurred_at as claimed_at,
+        event_id as claim_event_id,
+        'event' as claim_source,
+        received_at as claim_received_at
+    from recomputed_events
+    where anonymous_id <> user_id
+    {% endif %}
 
 ),
 
@@ -57,8 +191,8 @@ alias_claims as (
         events.user_id,
         events.occurred_at as claimed_at,
         events.event_id as claim_event_id,
-        'alias' as claim_source
-
+        'alias' as claim_source,
+        events.received_at as claim_received_at
     from events
     left join known_user_ids
         on events.alias_previous_id = known_user_ids.user_id
@@ -77,6 +211,30 @@ claims as (
 
 ),
 
+{% if is_incremental() %}
+
+candidates as (
+
+    -- Each changed id's new claims, with its stored first claim if it still holds.
+    select * from claims
+    union all
+    select previous_claims.*
+    from previous_claims
+    inner join (select distinct anonymous_id from claims) as claimed
+        on previous_claims.anonymous_id = claimed.anonymous_id
+
+),
+
+{% else %}
+
+candidates as (
+
+    select * from claims
+
+),
+
+{% endif %}
+
 ranked as (
 
     select
@@ -85,22 +243,40 @@ ranked as (
             partition by anonymous_id
             order by claimed_at, claim_event_id
         ) as claim_rank
-
-    from claims
+    from candidates
 
 ),
 
-final as (
+first_claims as (
 
     select
         anonymous_id,
         user_id,
         claimed_at,
         claim_event_id,
-        claim_source
-
+        claim_source,
+        claim_received_at
     from ranked
     where claim_rank = 1
+
+),
+
+final as (
+
+    select * from first_claims
+    {% if is_incremental() %}
+    union all
+    -- An invalidated id left without any claim: a row the post-hook deletes.
+    select
+        invalidated.anonymous_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        cast(null as timestamp with time zone) as claimed_at,
+        cast(null as {{ dbt.type_string() }}) as claim_event_id,
+        cast(null as {{ dbt.type_string() }}) as claim_source,
+        cast(null as timestamp with time zone) as claim_received_at
+    from invalidated
+    where invalidated.anonymous_id not in (select anonymous_id from first_claims)
+    {% endif %}
 
 )
 

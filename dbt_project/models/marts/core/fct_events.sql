@@ -84,17 +84,7 @@ recent_events as (
 
 {% else %}
 
-cutoff as (
-
-    select
-        {{ dbt.dateadd(
-            'hour',
-            -1 * var('events_late_arrival_hours'),
-            "coalesce(max(received_at), cast('1970-01-01 00:00:00+00' as timestamp with time zone))",
-        ) }} as received_after
-    from {{ this }}
-
-),
+{% set received_after = late_arrival_cutoff(this, 'received_at') %}
 
 already_loaded as (
 
@@ -102,19 +92,19 @@ already_loaded as (
     -- late-arrival window only needs the events not merged yet.
     select existing.event_id
     from {{ this }} as existing
-    where existing.received_at >= (select received_after from cutoff)
+    where existing.received_at >= {{ received_after }}
 
 ),
 
 recent_events as (
 
-    -- The cutoff as a scalar subquery, not a join: PostgreSQL then filters shared_events on
-    -- its received_at index before the view parses any JSON (a join filter parsed every row).
+    -- The cutoff as a literal, not a join: PostgreSQL then filters shared_events on its
+    -- received_at index before the view parses any JSON (a join filter parsed every row).
     select staged.*
     from {{ ref('stg_shared__events') }} as staged
     left join already_loaded
         on staged.event_id = already_loaded.event_id
-    where staged.received_at >= (select received_after from cutoff)
+    where staged.received_at >= {{ received_after }}
         and already_loaded.event_id is null
 
 ),
@@ -128,7 +118,7 @@ reclaimable as (
     {% if window is not none -%}
     {%- set claims_received_from = window_from -%}
     {%- else -%}
-    {%- set claims_received_from = '(select received_after from cutoff)' -%}
+    {%- set claims_received_from = received_after -%}
     {%- endif %}
     {{ claim_changing_ids(
         '(select * from ' ~ ref('stg_shared__events') ~ ' where received_at >= ' ~ claims_received_from ~ ')'

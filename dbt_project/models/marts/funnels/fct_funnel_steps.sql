@@ -2,19 +2,61 @@
     step-1 event; step k is reached at the earliest step-k event at or after the moment step
     k−1 was reached (not that same event), within the step's conversion window from entry
     (the boundary included). Ties in time are ordered by event_id. Funnels have at most
-    var('funnel_max_steps', 10) steps. -#}
+    var('funnel_max_steps', 10) steps.
+    Incremental (delete+insert by person_id): a person's steps depend on their own step events
+    only, so a run recomputes, from all their step events, the persons whose events can have
+    changed since its own latest run (macro affected_persons_ctes). A recomputed person left
+    without steps gets a row with a null funnel_name, which the post-hook deletes. -#}
 
-{{ config(pre_hook="{{ hash_joins_only() }}") }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='person_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ hash_joins_only() }}",
+        post_hook="delete from {{ this }} where funnel_name is null",
+        indexes=postgres_indexes([
+            {'columns': ['person_id']},
+            {'columns': ['built_at']},
+        ]),
+    )
+}}
+
+-- depends_on: {{ ref('fct_events') }}, {{ ref('stg_shared__events') }}
 
 {% set max_steps = var('funnel_max_steps', 10) %}
 
 with
+
+{% if is_incremental() %}
+
+changed_events as materialized (
+
+    {{ changed_events(built_after(this)) }}
+
+),
+
+{{ affected_persons_ctes('changed_events') }},
+
+step_events as (
+
+    select step_events.*
+    from {{ ref('int_funnel_step_events') }} as step_events
+    inner join affected_persons
+        on step_events.person_id = affected_persons.person_id
+
+),
+
+{% else %}
 
 step_events as (
 
     select * from {{ ref('int_funnel_step_events') }}
 
 ),
+
+{% endif %}
 
 {% for step in range(1, max_steps + 1) %}
 
@@ -80,13 +122,15 @@ reached as (
 
 ),
 
-final as (
+steps as (
 
+    -- The seed's strings are varchar on PostgreSQL, the contract's text: cast, so that an
+    -- incremental run's rows have the table's types.
     select
-        funnel_name,
+        cast(funnel_name as {{ dbt.type_string() }}) as funnel_name,
         person_id,
         step_index,
-        step_name,
+        cast(step_name as {{ dbt.type_string() }}) as step_name,
         entered_at,
         {{ utc_date('entered_at') }} as cohort_date,
         reached_at,
@@ -94,6 +138,34 @@ final as (
         reached_product,
         cast({{ seconds_between('previous_reached_at', 'reached_at') }} as double precision) as seconds_from_previous
     from reached
+
+    {% if is_incremental() %}
+    union all
+
+    -- A recomputed person without any step: a row the post-hook deletes.
+    select
+        cast(null as {{ dbt.type_string() }}) as funnel_name,
+        affected_persons.person_id,
+        cast(null as integer) as step_index,
+        cast(null as {{ dbt.type_string() }}) as step_name,
+        cast(null as timestamp with time zone) as entered_at,
+        cast(null as date) as cohort_date,
+        cast(null as timestamp with time zone) as reached_at,
+        cast(null as {{ dbt.type_string() }}) as reached_event_id,
+        cast(null as {{ dbt.type_string() }}) as reached_product,
+        cast(null as double precision) as seconds_from_previous
+    from affected_persons
+    where affected_persons.person_id not in (select person_id from reached)
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        *,
+        {{ run_stamp() }} as built_at
+    from steps
 
 )
 
