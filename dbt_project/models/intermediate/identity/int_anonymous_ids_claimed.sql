@@ -164,23 +164,15 @@ event_claims as (
         event_id as claim_event_id,
         'event' as claim_source,
         received_at as claim_received_at
-    from events
+    from (
+        select event_id, user_id, anonymous_id, occurred_at, received_at from events
+        {%- if is_incremental() %}
+        union all
+        select event_id, user_id, anonymous_id, occurred_at, received_at from recomputed_events
+        {%- endif %}
+    ) as claiming_events
     where anonymous_id is not null
         and anonymous_id <> user_id
-
-    {% if is_incremental() %}
-    union all
-
-    select
-        anonymous_id,
-        user_id,
-        occurred_at as claimed_at,
-        event_id as claim_event_id,
-        'event' as claim_source,
-        received_at as claim_received_at
-    from recomputed_events
-    where anonymous_id <> user_id
-    {% endif %}
 
 ),
 
