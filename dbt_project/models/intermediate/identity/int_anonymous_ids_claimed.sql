@@ -19,6 +19,10 @@
     )
 }}
 
+{#- A claim's columns, as stored. -#}
+{% set claim_columns = [
+    'anonymous_id', 'user_id', 'claimed_at', 'claim_event_id', 'claim_source', 'claim_received_at',
+] %}
 {% set event_columns = [
     'event_id', 'event_name', 'user_id', 'anonymous_id', 'alias_previous_id', 'occurred_at',
     'received_at',
@@ -123,13 +127,7 @@ recomputed_events as (
 
 previous_claims as (
 
-    select
-        anonymous_id,
-        user_id,
-        claimed_at,
-        claim_event_id,
-        claim_source,
-        claim_received_at
+    select {{ claim_columns | join(', ') }}
     from stored
     where anonymous_id not in (select anonymous_id from invalidated)
 
@@ -241,13 +239,7 @@ ranked as (
 
 first_claims as (
 
-    select
-        anonymous_id,
-        user_id,
-        claimed_at,
-        claim_event_id,
-        claim_source,
-        claim_received_at
+    select {{ claim_columns | join(', ') }}
     from ranked
     where claim_rank = 1
 
