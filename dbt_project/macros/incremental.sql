@@ -90,17 +90,24 @@
 {%- endmacro %}
 
 
-{% macro affected_persons_ctes(changed_events) -%}
-    {#- Two CTEs for the models kept per person (int_person_event_stats, int_person_products):
-        `affected_persons`, the persons whose events the fct_events rows `changed_events` (a CTE
-        of changed_events()) can have changed — each row's current person and, for a
-        re-identified anonymous event, every person it can have belonged to before (its
-        `anon:` person and each user that ever claimed its anonymous id) — and the
-        `reidentified_anonymous_ids` it is built from. -#}
+{% macro affected_persons_ctes() -%}
+    {#- Three CTEs for the models kept per person (int_person_event_stats, int_person_products,
+        fct_funnel_steps): `changed_events`, the fct_events rows written since the calling
+        model's latest run (changed_events()); `affected_persons`, the persons whose events
+        those can have changed — each row's current person and, for a re-identified anonymous
+        event, every person it can have belonged to before (its `anon:` person and each user
+        that ever claimed its anonymous id); and the `reidentified_anonymous_ids` it is built
+        from. -#}
+changed_events as materialized (
+
+    {{ changed_events(built_after(this)) }}
+
+),
+
 reidentified_anonymous_ids as (
 
     select distinct anonymous_id
-    from {{ changed_events }}
+    from changed_events
     where user_id is null
         and anonymous_id is not null
 
@@ -108,7 +115,7 @@ reidentified_anonymous_ids as (
 
 affected_persons as (
 
-    select person_id from {{ changed_events }}
+    select person_id from changed_events
     where person_id is not null
 
     union

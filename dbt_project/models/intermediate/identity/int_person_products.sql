@@ -22,13 +22,7 @@ with
 
 {% if is_incremental() %}
 
-changed_events as materialized (
-
-    {{ changed_events(built_after(this)) }}
-
-),
-
-{{ affected_persons_ctes('changed_events') }},
+{{ affected_persons_ctes() }},
 
 person_products as (
 
