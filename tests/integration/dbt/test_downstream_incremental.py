@@ -1,11 +1,12 @@
 """The incremental models besides fct_events (int_anonymous_ids_claimed, the funnels,
-fct_attribution_credits, int_channel_credits_daily, int_person_event_stats, int_person_products,
-int_product_event_days): after a full build and
+int_conversions_valued, fct_attribution_credits, int_channel_credits_daily,
+int_person_event_stats, int_person_products, int_product_event_days): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
-conversion, a Stripe refund changing a conversion's value — an incremental build gives every core
-mart (fct_events, dim_persons, funnels, attribution), rpt_product_daily and the incremental
-intermediate tables row for row as a full refresh does.
+conversion, a Stripe refund changing a conversion's value, a Stripe invoice ingested after the
+conversion naming it — an incremental build gives every core mart (fct_events, dim_persons,
+funnels, attribution), rpt_product_daily and the incremental intermediate tables row for row as
+a full refresh does.
 
 The late-arrival window is 0 hours (as in test_core_incremental), and the events of the persons
 under test are loaded before the rest of the first batch, so only the model's own re-read
@@ -135,6 +136,15 @@ FIRST_BATCH = [
     event(19, "alias", T0 - DAY, user_id="u_11", properties={"previous_id": "a_11"}),
     # a_12 visits anonymously; the second batch claims it through an alias.
     event(31, "page_viewed", T0 - 2 * DAY, anonymous_id="a_12", context=META),
+    # u_6 pays Stripe invoice in_1, ingested only with the second batch: worth its properties'
+    # 40 USD until then, the 35 USD paid after.
+    event(
+        33,
+        "purchase_completed",
+        T0 - DAY,
+        user_id="u_6",
+        properties={"revenue": 40, "currency": "USD", "stripe_invoice_id": "in_1"},
+    ),
 ]
 # Loaded (and so received) before the rest of FIRST_BATCH: received before the newest event the
 # models store, they are not re-read by the incremental run, so only the horizons can bring
@@ -189,6 +199,18 @@ REFUND = {
     "created": 1740916800,
 }
 
+INVOICE = {
+    "id": "in_1",
+    "object": "invoice",
+    "amount_paid": 3500,
+    "amount_due": 3500,
+    "total": 3500,
+    "currency": "usd",
+    "customer": None,
+    "status": "paid",
+    "created": 1740830400,
+}
+
 
 def write_stripe(target: WarehouseTarget, table: str, payload: dict[str, Any]) -> None:
     json_cast = "jsonb" if target.backend == "postgres" else "json"
@@ -216,12 +238,17 @@ def _normalized(value: Any) -> Any:
 
 
 CLAIMS = "select anonymous_id, user_id from intermediate.int_anonymous_ids_claimed order by 1"
+CREDITS = (
+    "select conversion_event_id, person_id, touchpoint_event_id, conversion_value"
+    " from marts.fct_attribution_credits where model = 'linear'"
+)
 
 
 # Besides the core marts: the incremental intermediate tables and the report built on them.
 DOWNSTREAM = {
     "intermediate.int_anonymous_ids_claimed": "anonymous_id",
     "intermediate.int_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
+    "intermediate.int_conversions_valued": "conversion_event_id",
     "intermediate.int_funnel_step_events": "funnel_name, step_index, event_id",
     "intermediate.int_person_event_stats": "person_id",
     "intermediate.int_person_products": "person_id, product",
@@ -259,12 +286,14 @@ def test_incremental_marts_equal_full_refresh(
     build = ["build", *SELECTION, "--exclude", "test_type:unit", *NO_LOOKBACK]
     run_dbt(warehouse, build)
     before = marts(warehouse)
+    before_credits = query(warehouse, CREDITS)
     assert {("acquisition", "anon:a_late", 1), ("acquisition", "u_9a", 1)} <= {
         row[:3] for row in before["marts.fct_funnel_steps"]
     }
 
     track(warehouse, spool, SECOND_BATCH)
     write_stripe(warehouse, "refunds", REFUND)
+    write_stripe(warehouse, "invoices", INVOICE)
     run_dbt(warehouse, build)
     incremental = marts(warehouse)
     incremental_claims = query(warehouse, CLAIMS)
@@ -278,11 +307,7 @@ def test_incremental_marts_equal_full_refresh(
     assert "a_11" not in {anonymous_id for anonymous_id, _user in incremental_claims}
 
     # The scenario did exercise what it means to.
-    credits = query(
-        warehouse,
-        "select conversion_event_id, person_id, touchpoint_event_id, conversion_value"
-        " from marts.fct_attribution_credits where model = 'linear'",
-    )
+    credits = query(warehouse, CREDITS)
     touchpoints: dict[str, set[str | None]] = {}
     for conversion, _person, touchpoint, _value in credits:
         touchpoints.setdefault(conversion, set()).add(touchpoint)
@@ -294,6 +319,9 @@ def test_incremental_marts_equal_full_refresh(
     assert persons[eid(2)] == "u_late"
     values = {conversion: float(value) for conversion, _p, _t, value in credits}
     assert values[eid(5)] == 30.0  # 50 USD less the 20 USD refund
+    values_before = {conversion: float(value) for conversion, _p, _t, value in before_credits}
+    assert values_before[eid(33)] == 40.0
+    assert values[eid(33)] == 35.0  # the invoice ingested after the first build
     steps = {row[:3] for row in incremental["marts.fct_funnel_steps"]}
     assert not any(person == "anon:a_late" for _f, person, _s in steps)
     assert ("acquisition", "u_late", 1) in steps

@@ -1,10 +1,39 @@
 {#- One row per conversion (SPEC §7.4): an event named in var('conversion_event_names'),
     valued at the Stripe charge's or invoice's amount net of refunds when its properties name
-    ingested Stripe data, else at properties.revenue, else 0. Currency upper-case ISO-4217. -#}
+    ingested Stripe data, else at properties.revenue, else 0. Currency upper-case ISO-4217.
+    Incremental (delete+insert by conversion_event_id): a run revalues the conversion events
+    fct_events wrote since its own latest run (new or re-identified) and the stored conversions
+    naming a Stripe charge or invoice (a refund or a late Stripe load changes their value
+    without touching the event), and writes those whose row changed: every row it writes is
+    new or different, so fct_attribution_credits recomputes the conversions stamped after its
+    own latest run (DECISIONLOG.md, "Downstream incrementality"). A change to
+    var('conversion_event_names') needs a full refresh. -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversion_event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=postgres_indexes([
+            {'columns': ['conversion_event_id']},
+            {'columns': ['person_id']},
+            {'columns': ['built_at']},
+        ]),
+    )
+}}
+
+{#- The columns of a conversion taken from its event, stored so that a later run can revalue it
+    without re-reading fct_events. -#}
+{% set event_columns = [
+    'conversion_event_id', 'conversion_name', 'conversion_at', 'conversion_product', 'person_id',
+    'conversion_received_at', 'stripe_charge_id', 'stripe_invoice_id', 'revenue',
+    'revenue_currency',
+] %}
 
 with
 
-conversions as (
+conversion_events as (
 
     select
         event_id as conversion_event_id,
@@ -23,8 +52,41 @@ conversions as (
         '{{ name }}'{{ ',' if not loop.last }}
         {%- endfor %}
     )
+    {% if is_incremental() -%}
+        -- Written since this model's latest run (macro changed_events).
+        and built_at > {{ built_after(this) }}
+    {%- endif %}
 
 ),
+
+{% if is_incremental() %}
+
+conversions as (
+
+    select * from conversion_events
+
+    union all
+
+    -- Stored conversions naming Stripe objects, revalued (their events did not change).
+    select
+        {% for column in event_columns -%}
+        stored.{{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ this }} as stored
+    where (stored.stripe_charge_id is not null or stored.stripe_invoice_id is not null)
+        and stored.conversion_event_id not in (select conversion_event_id from conversion_events)
+
+),
+
+{% else %}
+
+conversions as (
+
+    select * from conversion_events
+
+),
+
+{% endif %}
 
 charges as (
 
@@ -152,7 +214,12 @@ final as (
             when charges_net.charge_id is not null then upper(charges_net.currency)
             when invoices_net.invoice_id is not null then upper(invoices_net.currency)
             when conversions.revenue is not null then conversions.revenue_currency
-        end as currency
+        end as currency,
+        conversions.stripe_charge_id,
+        conversions.stripe_invoice_id,
+        conversions.revenue,
+        conversions.revenue_currency,
+        {{ run_stamp() }} as built_at
     from conversions
     left join charges_net
         on conversions.stripe_charge_id = charges_net.charge_id
@@ -161,4 +228,19 @@ final as (
 
 )
 
+{% if is_incremental() %}
+
+select final.*
+from final
+left join {{ this }} as stored
+    on final.conversion_event_id = stored.conversion_event_id
+where final.conversion_event_id in (select conversion_event_id from conversion_events)
+    or {{ distinct_from('final.value_source', 'stored.value_source') }}
+    or {{ distinct_from('final.conversion_value', 'stored.conversion_value') }}
+    or {{ distinct_from('final.currency', 'stored.currency') }}
+
+{% else %}
+
 select * from final
+
+{% endif %}

@@ -3,11 +3,12 @@
     (credit 0 where the model gives it none). attributed_value is rounded to 6 decimals with
     the last touchpoint taking the remainder, so it sums exactly to conversion_value.
     Incremental (delete+insert by conversion_event_id): a run recomputes only the conversions
-    whose credits the fct_events rows written since its own latest run (macro changed_events)
-    or Stripe can have changed — new or moved conversion events, conversions whose value,
-    currency or person changed, conversions of a person with a new or re-identified touchpoint
-    at most the lookback before them, and conversions that held a re-identified touchpoint —
-    giving the rows of a full refresh (DECISIONLOG.md, "Downstream incrementality"). -#}
+    whose credits can have changed since its own latest run — the conversions int_conversions_valued
+    rewrote (new, revalued by Stripe, or re-identified), and through the fct_events rows written
+    since (macro changed_events) the conversions of a person with a new or re-identified
+    touchpoint at most the lookback before them and the conversions that held a re-identified
+    touchpoint — giving the rows of a full refresh (DECISIONLOG.md, "Downstream
+    incrementality"). -#}
 
 {{
     config(
@@ -38,98 +39,64 @@ changed_events as materialized (
 
 ),
 
-stored_conversions as (
-
-    -- One row per stored conversion.
-    select
-        conversion_event_id,
-        person_id,
-        conversion_value,
-        currency
-    from {{ this }}
-    where model = 'first_touch'
-        and coalesce(touchpoint_position, 1) = 1
-
-),
-
-all_conversions as (
-
-    select * from {{ ref('int_conversions_valued') }}
-
-),
-
 recomputed as materialized (
 
-    -- New conversions, and conversions whose value (refunds), currency or person changed.
-    select all_conversions.conversion_event_id
-    from all_conversions
-    left join stored_conversions
-        on all_conversions.conversion_event_id = stored_conversions.conversion_event_id
-    where stored_conversions.conversion_event_id is null
-        or {{ distinct_from('all_conversions.conversion_value', 'stored_conversions.conversion_value') }}
-        or {{ distinct_from('all_conversions.currency', 'stored_conversions.currency') }}
-        or {{ distinct_from('all_conversions.person_id', 'stored_conversions.person_id') }}
+    -- New conversions and those whose value (refunds), currency or person changed: the rows
+    -- int_conversions_valued wrote since this model's latest run.
+    select conversion_event_id
+    from {{ ref('int_conversions_valued') }}
+    where built_at > {{ built_after(this) }}
 
     union
 
     -- Conversions whose person has a new or re-identified touchpoint in their lookback window.
+    -- Semi-joins here and below, not joins: PostgreSQL then estimates at most the table's rows
+    -- (a join with the CTE was estimated at billions of rows, and every plan looked alike).
     select all_conversions.conversion_event_id
-    from all_conversions
-    inner join changed_events
-        on all_conversions.person_id = changed_events.person_id
-        and changed_events.channel is not null
-        and changed_events.occurred_at <= all_conversions.conversion_at
-        and changed_events.occurred_at >= {{ dbt.dateadd('hour', -24 * var('attribution_lookback_days'), 'all_conversions.conversion_at') }}
+    from {{ ref('int_conversions_valued') }} as all_conversions
+    where exists (
+        select 1
+        from changed_events
+        where changed_events.person_id = all_conversions.person_id
+            and changed_events.channel is not null
+            and changed_events.occurred_at <= all_conversions.conversion_at
+            and changed_events.occurred_at >= {{ dbt.dateadd('hour', -24 * var('attribution_lookback_days'), 'all_conversions.conversion_at') }}
+    )
 
     union
 
-    -- Conversions that held a touchpoint whose person may have changed since.
+    -- Conversions that held a touchpoint whose person may have changed since: only an
+    -- anonymous event is ever re-identified.
     select stored.conversion_event_id
     from {{ this }} as stored
     inner join changed_events
         on stored.touchpoint_event_id = changed_events.event_id
-
-    union
-
-    -- The changed events that are conversions themselves.
-    select all_conversions.conversion_event_id
-    from all_conversions
-    inner join changed_events
-        on all_conversions.conversion_event_id = changed_events.event_id
+    where changed_events.user_id is null
+        and changed_events.channel is not null
 
 ),
 
 conversions as materialized (
 
-    select all_conversions.*
-    from all_conversions
-    inner join recomputed
-        on all_conversions.conversion_event_id = recomputed.conversion_event_id
-
-),
-
-recomputed_persons as (
-
-    select distinct person_id
-    from conversions
-    where person_id is not null
+    select *
+    from {{ ref('int_conversions_valued') }}
+    where conversion_event_id in (select conversion_event_id from recomputed)
 
 ),
 
 touchpoint_events as (
 
     select
-        events.event_id,
-        events.person_id,
-        events.occurred_at,
-        events.product,
-        events.channel,
-        events.campaign_id,
-        events.ad_id
-    from {{ ref('fct_events') }} as events
-    inner join recomputed_persons
-        on events.person_id = recomputed_persons.person_id
-    where events.channel is not null
+        event_id,
+        person_id,
+        occurred_at,
+        product,
+        channel,
+        campaign_id,
+        ad_id
+    from {{ ref('fct_events') }}
+    where channel is not null
+        and person_id in (select person_id from conversions)
 
 ),
 
@@ -233,11 +200,11 @@ direct_credits as (
         cast(1 as double precision) as credit
     from conversions
     cross join attribution_models
-    where not exists (
-        select 1
-        from touchpoints
-        where touchpoints.conversion_event_id = conversions.conversion_event_id
-    )
+    -- decay_totals has one row per conversion with touchpoints: a small anti-join, where
+    -- PostgreSQL over-estimated the touchpoints a thousandfold and split their hash into batches.
+    left join decay_totals
+        on conversions.conversion_event_id = decay_totals.conversion_event_id
+    where decay_totals.conversion_event_id is null
 
 ),
 
