@@ -27,10 +27,10 @@ with
 
 person_events as (
 
-    select fct_events.*
-    from {{ ref('fct_events') }} as fct_events
-    inner join affected_persons
-        on fct_events.person_id = affected_persons.person_id
+    -- A semi-join (see affected_persons_ctes).
+    select *
+    from {{ ref('fct_events') }}
+    where person_id in (select person_id from affected_persons)
 
 ),
 

@@ -35,10 +35,10 @@ with
 
 step_events as (
 
-    select step_events.*
-    from {{ ref('int_funnel_step_events') }} as step_events
-    inner join affected_persons
-        on step_events.person_id = affected_persons.person_id
+    -- A semi-join (see affected_persons_ctes).
+    select *
+    from {{ ref('int_funnel_step_events') }}
+    where person_id in (select person_id from affected_persons)
 
 ),
 
