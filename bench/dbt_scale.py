@@ -1,17 +1,18 @@
 """Benchmark of the dbt build (issue 6): full build versus an incremental run after one more day.
 
     .venv/bin/python bench/dbt_scale.py [--sizes 100000,1000000,10000000] [--backends duckdb,postgres]
+        [--days 30]
 
 For each warehouse and size N, in a fresh warehouse:
 
-1. N synthetic events over 30 days are written into `shared_events` with one set-based INSERT
-   (the shape of the sample world: ad visits from Meta and TikTok with campaign context, anonymous
-   ids claimed at signup, waitlists, purchases, page views — 20 events per person over the three
-   days after their arrival, see `insert_events`);
+1. N synthetic events over `--days` days (default 30) are written into `shared_events` with
+   one set-based INSERT (the shape of the sample world: ad visits from Meta and TikTok with
+   campaign context, anonymous ids claimed at signup, waitlists, purchases, page views — 20
+   events per person over the three days after their arrival, see `insert_events`);
 2. `dbt build` (models, seeds, data tests and unit tests) of the core models — identity,
    events, funnels, attribution and their staging (`--select ''` for the whole project, which is
    what `acd-warehouse build` runs) — the full build;
-3. one more day of events (N / 30, mostly from new persons, 10 % from returning ones) is
+3. one more day of events (N / days, mostly from new persons, 10 % from returning ones) is
    written, received later;
 4. `dbt build` again — the incremental models (`int_anonymous_ids_claimed`, `fct_events` and
    those downstream of it: `int_person_event_stats`, `int_person_products`,
@@ -46,20 +47,26 @@ from warehouse_db.connection import connect
 from warehouse_db.dbt_env import DBT_PROJECT_DIR, run_dbt_subprocess
 from warehouse_db.migrations import migrate
 
-DAYS = 30
+DAYS = 30  # the history's days unless --days says otherwise
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def insert_events(
-    target: WarehouseTarget, first: int, count: int, persons: int, day: int | None
+    target: WarehouseTarget,
+    first: int,
+    count: int,
+    persons: int,
+    day: int | None,
+    days: int = DAYS,
 ) -> None:
     """Events `first` … `first + count - 1`: the history (`day` None) or one more day.
 
     Persons have a lifetime, as in the sample world and in a real product: the history gives
     each of `persons` persons 20 events, one of each kind (ad visit, newsletter visit, signup
     claiming their anonymous id, purchase, waitlist, page views), over three days from their
-    arrival day. Day `day` (DAYS, DAYS + 1, …) is mostly new persons (count / 20 of them, the
-    same life), and 10 % of its events come from returning persons of the history."""
+    arrival day, spread over `days` days. Day `day` (days, days + 1, …) is mostly new persons
+    (count / 20 of them, the same life), and 10 % of its events come from returning persons of
+    the history."""
     json_type = "jsonb" if target.backend == "postgres" else "json"
 
     def div(numerator: str, denominator: int) -> str:  # integer division on both backends
@@ -69,12 +76,12 @@ def insert_events(
     if day is None:
         person = f"({j} % {persons})"
         kind = f"({div(j, persons)} % 20)"
-        day_expr = f"(({person} * 7919) % {DAYS - 2} + {div(f'{kind} * 3', 20)})"
+        day_expr = f"(({person} * 7919) % {days - 2} + {div(f'{kind} * 3', 20)})"
     else:
         newcomers = max(count // 20, 1)
         person = (
             f"(case when {j} % 100 < 10 then ({j} * 7919) % {persons}"
-            f" else {persons + (day - DAYS) * newcomers} + {j} % {newcomers} end)"
+            f" else {persons + (day - days) * newcomers} + {j} % {newcomers} end)"
         )
         kind = f"({div(j, newcomers)} % 20)"
         day_expr = f"{day}"
@@ -163,7 +170,9 @@ def slowest_nodes(run_results: Path, count: int) -> list[tuple[float, str]]:
     return sorted(timed, reverse=True)[:count]
 
 
-def run_size(backend: str, size: int, work: Path, selection: list[str]) -> dict[str, float]:
+def run_size(
+    backend: str, size: int, work: Path, selection: list[str], days: int = DAYS
+) -> dict[str, float]:
     database = None
     admin = parse_warehouse_url(os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
     if backend == "duckdb":
@@ -177,15 +186,15 @@ def run_size(backend: str, size: int, work: Path, selection: list[str]) -> dict[
         migrate(target)
         persons = max(size // 20, 1)
         started = time.perf_counter()
-        insert_events(target, 0, size, persons, None)
+        insert_events(target, 0, size, persons, None, days)
         load = time.perf_counter() - started
         full = dbt(target, ["build", *selection], work)
-        daily = max(size // DAYS, 1)
-        insert_events(target, size, daily, persons, DAYS)
+        daily = max(size // days, 1)
+        insert_events(target, size, daily, persons, days, days)
         incremental_build = dbt(target, ["build", *selection], work)
-        insert_events(target, size + daily, daily, persons, DAYS + 1)
+        insert_events(target, size + daily, daily, persons, days + 1, days)
         incremental_fct_events = dbt(
-            target, ["run", "--select", "+fct_events", "--vars", window_vars(DAYS + 1)], work
+            target, ["run", "--select", "+fct_events", "--vars", window_vars(days + 1)], work
         )
         return {
             "load_s": load,
@@ -218,6 +227,12 @@ def main() -> None:
         help="dbt project to run (a copy, so that edits to the working tree cannot overlap a run)",
     )
     parser.add_argument(
+        "--days",
+        type=int,
+        default=DAYS,
+        help="days of history the events are spread over (one more day is then added)",
+    )
+    parser.add_argument(
         "--slowest", type=int, default=0, help="print each dbt run's N slowest nodes to stderr"
     )
     args = parser.parse_args()
@@ -226,16 +241,18 @@ def main() -> None:
     SHOW_SLOWEST = args.slowest
     selection = ["--select", *args.select.split()] if args.select else []
     print(
-        "| backend | events | load (s) | full build (s) | incremental build (s) | fct_events partition run (s) |"
+        "| backend | events | history (days) | load (s) | full build (s) | incremental build (s)"
+        " | fct_events partition run (s) |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for backend in args.backends.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
             with tempfile.TemporaryDirectory(prefix="acd-dbt-bench-") as tmp:
-                result = run_size(backend, size, Path(tmp), selection)
+                result = run_size(backend, size, Path(tmp), selection, args.days)
             print(
-                f"| {backend} | {size:,} | {result['load_s']:.1f} | {result['full_build_s']:.1f} |"
-                f" {result['incremental_build_s']:.1f} | {result['incremental_fct_events_s']:.1f} |",
+                f"| {backend} | {size:,} | {args.days} | {result['load_s']:.1f} |"
+                f" {result['full_build_s']:.1f} | {result['incremental_build_s']:.1f} |"
+                f" {result['incremental_fct_events_s']:.1f} |",
                 flush=True,
             )
 

@@ -3,12 +3,11 @@
     (credit 0 where the model gives it none). attributed_value is rounded to 6 decimals with
     the last touchpoint taking the remainder, so it sums exactly to conversion_value.
     Incremental (delete+insert by conversion_event_id): a run recomputes only the conversions
-    whose credits can have changed since its own latest run — the conversions int_conversions_valued
-    rewrote (new, revalued by Stripe, or re-identified), and through the fct_events rows written
-    since (macro changed_events) the conversions of a person with a new or re-identified
-    touchpoint at most the lookback before them and the conversions that held a re-identified
-    touchpoint — giving the rows of a full refresh (DECISIONLOG.md, "Downstream
-    incrementality"). -#}
+    whose credits can have changed since its own latest run — those int_conversions_valued
+    rewrote (new, revalued by Stripe, or re-identified), and, through the fct_events rows
+    written since (macro changed_events), those of a person with a new or re-identified
+    touchpoint at most the lookback before them and those that held a re-identified touchpoint
+    — giving the rows of a full refresh (DECISIONLOG.md, "Downstream incrementality"). -#}
 
 {{
     config(
