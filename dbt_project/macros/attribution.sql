@@ -42,3 +42,22 @@
             and tp_events.occurred_at >= {{ dbt.dateadd('hour', -24 * var('attribution_lookback_days'), 'tp_conversions.conversion_at') }}
     ) as tp_joined
 {%- endmacro %}
+
+
+{% macro channel_events(persons_condition) -%}
+    {#- The fct_events rows that can be touchpoints (a channel and a person), with the columns
+        attribution_touchpoints reads, for the persons `persons_condition` admits (a SQL
+        condition on person_id). -#}
+    select
+        event_id,
+        person_id,
+        occurred_at,
+        product,
+        channel,
+        campaign_id,
+        ad_id
+    from {{ ref('fct_events') }}
+    where channel is not null
+        and person_id is not null
+        and {{ persons_condition }}
+{%- endmacro %}

@@ -97,10 +97,10 @@
         those can have changed — each row's current person and, for a re-identified anonymous
         event, every person it can have belonged to before (its `anon:` person and each user
         that ever claimed its anonymous id); and the `reidentified_anonymous_ids` it is built
-        from. Callers read a person's rows with a semi-join, `person_id in (select person_id
-        from affected_persons)`: PostgreSQL knows no statistics of a CTE, and on a join it
-        hashed all of fct_events rather than the persons (9.5 s at 10M events; a hash semi-join
-        hashes the persons). -#}
+        from. int_person_event_stats and fct_funnel_steps read the persons' rows with a
+        semi-join, `person_id in (select person_id from affected_persons)`: PostgreSQL knows no
+        statistics of a CTE, and on an inner join it hashed all of fct_events rather than the
+        persons (9.5 s at 10M events; the semi-join reads them through the person_id index). -#}
 changed_events as materialized (
 
     {{ changed_events(built_after(this)) }}

@@ -6,6 +6,8 @@
 
 {{ config(materialized='view') }}
 
+-- depends_on: {{ ref('fct_events') }}
+
 with
 
 conversions as (
@@ -17,17 +19,7 @@ conversions as (
 
 touchpoints as (
 
-    select
-        event_id,
-        person_id,
-        occurred_at,
-        product,
-        channel,
-        campaign_id,
-        ad_id
-    from {{ ref('fct_events') }}
-    where channel is not null
-        and person_id is not null
+    {{ channel_events('true') }}
 
 ),
 

@@ -31,15 +31,7 @@ person_products as (
         fct_events.product,
         min(fct_events.occurred_at) as first_seen_at
     from affected_persons
-    left join (
-        -- A semi-join first (see affected_persons_ctes).
-        select
-            person_id,
-            product,
-            occurred_at
-        from {{ ref('fct_events') }}
-        where person_id in (select person_id from affected_persons)
-    ) as fct_events
+    left join {{ ref('fct_events') }} as fct_events
         on affected_persons.person_id = fct_events.person_id
     group by affected_persons.person_id, fct_events.product
 

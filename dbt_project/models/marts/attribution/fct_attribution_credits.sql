@@ -85,17 +85,7 @@ conversions as materialized (
 
 touchpoint_events as (
 
-    select
-        event_id,
-        person_id,
-        occurred_at,
-        product,
-        channel,
-        campaign_id,
-        ad_id
-    from {{ ref('fct_events') }}
-    where channel is not null
-        and person_id in (select person_id from conversions)
+    {{ channel_events('person_id in (select person_id from conversions)') }}
 
 ),
 
