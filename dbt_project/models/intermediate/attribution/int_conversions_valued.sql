@@ -53,7 +53,8 @@ conversion_events as (
         {%- endfor %}
     )
     {% if is_incremental() -%}
-        -- Written since this model's latest run (macro changed_events).
+        -- New or re-identified since this model's latest run: changed_events' rule, read
+        -- straight from fct_events so PostgreSQL filters by its built_at index.
         and built_at > {{ built_after(this) }}
     {%- endif %}
 
