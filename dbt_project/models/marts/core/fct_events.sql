@@ -292,3 +292,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+{{ merge_key_order('event_id') }}
+{% endif %}

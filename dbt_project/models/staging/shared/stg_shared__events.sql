@@ -57,10 +57,10 @@ campaign_located as (
     select
         *,
         -- `campaign` counts as present when any of its fields is set (SPEC §6.1).
-        coalesce(
-            campaign_source, campaign_medium, campaign_name, campaign_term,
-            campaign_content, campaign_fbclid, campaign_ttclid, campaign_gclid
-        ) is not null as has_context_campaign
+        {{ json_has_any_key(
+            'context', ['campaign'],
+            ['source', 'medium', 'name', 'term', 'content', 'fbclid', 'ttclid', 'gclid']
+        ) }} as has_context_campaign
 
     from renamed
 
