@@ -30,7 +30,8 @@
 
 {#- One test of the object's keys, not one extraction per key: PostgreSQL inlines a view's
     expressions into each use, and stg_shared__events uses this flag in eight columns (64 key
-    extractions per event made its campaign columns cost 6.7 s per million events, 3.7 s now). -#}
+    extractions per event made its campaign columns cost 6.2–7.1 s per million events, 3.4–4.0 s
+    now, one core). -#}
 {% macro postgres__json_has_any_key(column, path, keys) -%}
     coalesce(
         jsonb_typeof({{ json_value(column, path) }}) = 'object'

@@ -41,8 +41,8 @@
 {% macro merge_key_order(unique_key) -%}
     {#- The ORDER BY of an incremental run's rows on PostgreSQL. The merge probes the unique
         index of `unique_key` once per row; in key order the probes walk the index's pages in
-        order instead of at random (333k rows into a 10M-row fct_events: 12.1 s → 9.3 s, the
-        sort 0.2 s). Nothing on DuckDB, whose merge hash-joins. -#}
+        order instead of at random (333k rows into a 10M-row fct_events: 12.1–13.4 s → 9.3–9.7 s,
+        the sort 0.2 s). Nothing on DuckDB, whose merge hash-joins. -#}
     {{ return(adapter.dispatch('merge_key_order', 'acd_warehouse')(unique_key)) }}
 {%- endmacro %}
 

@@ -2,6 +2,18 @@
     already gone). Identifiers are cleaned of blocked values (SPEC §7.1) and the campaign of
     SPEC §6.1 is read from context.campaign, or else from page.url's query parameters. -#}
 
+{#- context.campaign's fields and the page.url query parameters they stand for (SPEC §6.1). -#}
+{% set campaign_params = {
+    'source': 'utm_source',
+    'medium': 'utm_medium',
+    'name': 'utm_campaign',
+    'term': 'utm_term',
+    'content': 'utm_content',
+    'fbclid': 'fbclid',
+    'ttclid': 'ttclid',
+    'gclid': 'gclid',
+} %}
+
 with
 
 source as (
@@ -28,14 +40,9 @@ renamed as (
         context,
         library,
 
-        {{ json_text('context', ['campaign', 'source']) }} as campaign_source,
-        {{ json_text('context', ['campaign', 'medium']) }} as campaign_medium,
-        {{ json_text('context', ['campaign', 'name']) }} as campaign_name,
-        {{ json_text('context', ['campaign', 'term']) }} as campaign_term,
-        {{ json_text('context', ['campaign', 'content']) }} as campaign_content,
-        {{ json_text('context', ['campaign', 'fbclid']) }} as campaign_fbclid,
-        {{ json_text('context', ['campaign', 'ttclid']) }} as campaign_ttclid,
-        {{ json_text('context', ['campaign', 'gclid']) }} as campaign_gclid,
+        {%- for field in campaign_params %}
+        {{ json_text('context', ['campaign', field]) }} as campaign_{{ field }},
+        {%- endfor %}
 
         {{ json_text('context', ['page', 'url']) }} as page_url,
         {{ json_text('context', ['page', 'path']) }} as page_path,
@@ -57,10 +64,7 @@ campaign_located as (
     select
         *,
         -- `campaign` counts as present when any of its fields is set (SPEC §6.1).
-        {{ json_has_any_key(
-            'context', ['campaign'],
-            ['source', 'medium', 'name', 'term', 'content', 'fbclid', 'ttclid', 'gclid']
-        ) }} as has_context_campaign
+        {{ json_has_any_key('context', ['campaign'], campaign_params.keys() | list) }} as has_context_campaign
 
     from renamed
 
@@ -87,16 +91,7 @@ final as (
         page_path,
         page_referrer,
         has_context_campaign,
-        {%- for field, url_param in [
-            ('source', 'utm_source'),
-            ('medium', 'utm_medium'),
-            ('name', 'utm_campaign'),
-            ('term', 'utm_term'),
-            ('content', 'utm_content'),
-            ('fbclid', 'fbclid'),
-            ('ttclid', 'ttclid'),
-            ('gclid', 'gclid'),
-        ] %}
+        {%- for field, url_param in campaign_params.items() %}
         nullif(
             case
                 when has_context_campaign then campaign_{{ field }}
