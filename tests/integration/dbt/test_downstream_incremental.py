@@ -1,6 +1,7 @@
 """The incremental models besides fct_events (int_anonymous_ids_claimed, the funnels,
 int_conversions_valued, fct_attribution_credits, int_channel_credits_daily,
-int_person_event_stats, int_person_products, int_product_event_days): after a full build and
+int_ads__last_touch_conversions, int_person_event_stats, int_person_products,
+int_product_event_days): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
 conversion, a Stripe refund changing a conversion's value, a Stripe invoice ingested after the
@@ -44,6 +45,7 @@ SELECTION = [
     "+marts.funnels",
     "+marts.attribution",
     "+rpt_product_daily",
+    "int_ads__last_touch_conversions",
 ]
 
 
@@ -145,6 +147,10 @@ FIRST_BATCH = [
         user_id="u_6",
         properties={"revenue": 40, "currency": "USD", "stripe_invoice_id": "in_1"},
     ),
+    # u_13a's signup, the only conversion of its day, is credited to a_13's Meta ad visit until
+    # an earlier claim by u_13b arrives: the day then has no ad conversions left.
+    event(34, "page_viewed", T0 - 7 * DAY, anonymous_id="a_13", context=META),
+    event(35, "signup_completed", T0 - 6 * DAY, user_id="u_13a", anonymous_id="a_13"),
 ]
 # Loaded (and so received) before the rest of FIRST_BATCH: received before the newest event the
 # models store, they are not re-read by the incremental run, so only the horizons can bring
@@ -175,6 +181,7 @@ SECOND_BATCH = [
     # a_11 is a user id: the alias of u_11 merged two users, so it is no claim any more.
     event(29, "page_viewed", T0, user_id="a_11"),
     event(32, "alias", T0 - DAY, user_id="u_12", properties={"previous_id": "a_12"}),
+    event(36, "signup_completed", T0 - 8 * DAY, user_id="u_13b", anonymous_id="a_13"),
 ]
 
 CHARGE = {
@@ -246,6 +253,7 @@ CREDITS = (
 
 # Besides the core marts: the incremental intermediate tables and the report built on them.
 DOWNSTREAM = {
+    "intermediate.int_ads__last_touch_conversions": "platform, ad_id, conversion_date, currency",
     "intermediate.int_anonymous_ids_claimed": "anonymous_id",
     "intermediate.int_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
     "intermediate.int_conversions_valued": "conversion_event_id",
@@ -341,6 +349,10 @@ def test_incremental_marts_equal_full_refresh(
     products_after = {row[0] for row in incremental["intermediate.int_person_products"]}
     assert {"anon:a_late", "anon:a_12"} <= products_before - products_after
     assert {"u_late", "u_12"} <= products_after
+    # The day of u_13a's signup lost its only ad conversion, and with it its row.
+    ad_days_before = {row[2] for row in before["intermediate.int_ads__last_touch_conversions"]}
+    ad_days_after = {row[2] for row in incremental["intermediate.int_ads__last_touch_conversions"]}
+    assert str((T0 - 6 * DAY).date()) in ad_days_before - ad_days_after
     # u_4 was not recomputed, and is unchanged.
     assert [r for r in incremental["marts.fct_attribution_credits"] if r[0] == eid(11)] == [
         r for r in before["marts.fct_attribution_credits"] if r[0] == eid(11)
