@@ -91,16 +91,18 @@
 
 
 {% macro affected_persons_ctes() -%}
-    {#- Three CTEs for the models kept per person (int_person_event_stats, int_person_products,
+    {#- Four CTEs for the models kept per person (int_person_event_stats, int_person_products,
         fct_funnel_steps): `changed_events`, the fct_events rows written since the calling
-        model's latest run (changed_events()); `affected_persons`, the persons whose events
-        those can have changed — each row's current person and, for a re-identified anonymous
-        event, every person it can have belonged to before (its `anon:` person and each user
-        that ever claimed its anonymous id); and the `reidentified_anonymous_ids` it is built
-        from. int_person_event_stats and fct_funnel_steps read the persons' rows with a
-        semi-join, `person_id in (select person_id from affected_persons)`: PostgreSQL knows no
-        statistics of a CTE, and on an inner join it hashed all of fct_events rather than the
-        persons (9.5 s at 10M events; the semi-join reads them through the person_id index). -#}
+        model's latest run (changed_events()); the `reidentified_anonymous_ids` of the anonymous
+        ones among them; `regrouped_persons`, every person such an event can have belonged to
+        before or belong to now (its `anon:` person and each user that ever claimed its
+        anonymous id) — the only persons that can have lost events; and `affected_persons`,
+        those and the current person of each changed row: the persons whose events can have
+        changed. Every other person of a changed row only gained events.
+        int_person_event_stats and fct_funnel_steps read the persons' rows with a semi-join,
+        `person_id in (select person_id from affected_persons)`: PostgreSQL knows no statistics
+        of a CTE, and on an inner join it hashed all of fct_events rather than the persons
+        (9.5 s at 10M events; the semi-join reads them through the person_id index). -#}
 changed_events as materialized (
 
     {{ changed_events(built_after(this)) }}
@@ -116,12 +118,7 @@ reidentified_anonymous_ids as (
 
 ),
 
-affected_persons as (
-
-    select person_id from changed_events
-    where person_id is not null
-
-    union
+regrouped_persons as (
 
     select {{ person_id('null', 'null', 'anonymous_id') }} as person_id
     from reidentified_anonymous_ids
@@ -156,6 +153,17 @@ affected_persons as (
     -- or a shared_users row with that very id.
     select anonymous_id as person_id
     from reidentified_anonymous_ids
+
+),
+
+affected_persons as (
+
+    select person_id from changed_events
+    where person_id is not null
+
+    union
+
+    select person_id from regrouped_persons
 
 )
 {%- endmacro %}

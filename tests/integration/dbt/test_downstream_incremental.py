@@ -174,8 +174,16 @@ SECOND_BATCH = [
     # A late, earlier claim of a_9: its ad visit leaves u_9a (whose purchase becomes direct and
     # whose funnel entry goes) for u_9b.
     event(26, "signup_completed", T0 - 3 * DAY, user_id="u_9b", anonymous_id="a_9", product="pct"),
-    # Received now: u_5 joins the waitlist exactly at the end of the funnel's window.
-    event(27, "waitlist_joined", T0 - 10 * DAY, user_id="u_5", properties={"waitlist_id": "w1"}),
+    # Received now: u_5 joins the waitlist exactly at the end of the funnel's window, in a
+    # product new to them (int_person_products keeps their first one).
+    event(
+        27,
+        "waitlist_joined",
+        T0 - 10 * DAY,
+        user_id="u_5",
+        properties={"waitlist_id": "w1"},
+        product="waitlistlab",
+    ),
     # The earlier claim of a_10: its visit leaves u_10a, whose only claim was an alias.
     event(28, "signup_completed", T0 - 3 * DAY, user_id="u_10b", anonymous_id="a_10"),
     # a_11 is a user id: the alias of u_11 merged two users, so it is no claim any more.

@@ -1,10 +1,13 @@
 {#- One row per person × product of fct_events: when the person was first seen in the product,
     which rpt_product_daily counts as that day's new persons (SPEC §7.11).
-    Incremental (delete+insert by person_id) like int_person_event_stats: a run recomputes, from
-    all of a person's events, only the persons whose events can have changed since its own
-    latest run (macro affected_persons_ctes). A recomputed person left without events gets a
-    row with a null product, which the post-hook deletes, so the table holds the rows of a full
-    refresh. -#}
+    Incremental (delete+insert by person_id), from the persons of macro affected_persons_ctes:
+    - a person who can have lost events (a re-identified anonymous event's past or present
+      person, `regrouped_persons`) is recomputed from all their events; one left without events
+      gets a row with a null product, which the post-hook deletes;
+    - any other person of the changed events only gained events, so each product's first
+      sighting is the earlier of the stored one and that of the changed events. That is
+      idempotent (an event merged again by a partition run changes nothing), and reads the
+      changed events instead of the whole history of every returning person. -#}
 
 {{
     config(
@@ -24,16 +27,62 @@ with
 
 {{ affected_persons_ctes() }},
 
-person_products as (
+recomputed as (
 
     select
-        affected_persons.person_id,
+        regrouped_persons.person_id,
         fct_events.product,
         min(fct_events.occurred_at) as first_seen_at
-    from affected_persons
+    from regrouped_persons
     left join {{ ref('fct_events') }} as fct_events
-        on affected_persons.person_id = fct_events.person_id
-    group by affected_persons.person_id, fct_events.product
+        on regrouped_persons.person_id = fct_events.person_id
+    group by regrouped_persons.person_id, fct_events.product
+
+),
+
+gained as (
+
+    select
+        changed_events.person_id,
+        changed_events.product,
+        min(changed_events.occurred_at) as first_seen_at
+    from changed_events
+    left join regrouped_persons
+        on changed_events.person_id = regrouped_persons.person_id
+    where changed_events.person_id is not null
+        and regrouped_persons.person_id is null
+    group by changed_events.person_id, changed_events.product
+
+),
+
+gaining_persons_stored as (
+
+    select stored.person_id, stored.product, stored.first_seen_at
+    from {{ this }} as stored
+    where stored.person_id in (select person_id from gained)
+
+),
+
+merged as (
+
+    -- delete+insert replaces all of a person's rows: the products the changed events do not
+    -- name are written back as stored.
+    select
+        coalesce(gained.person_id, stored.person_id) as person_id,
+        coalesce(gained.product, stored.product) as product,
+        least(gained.first_seen_at, stored.first_seen_at) as first_seen_at
+    from gained
+    full outer join gaining_persons_stored as stored
+        on gained.person_id = stored.person_id
+        and gained.product = stored.product
+
+),
+
+person_products as (
+
+    select * from recomputed
+    union all
+    select * from merged
 
 ),
 
