@@ -21,33 +21,6 @@
 {%- endmacro %}
 
 
-{% macro claim_changing_ids(recent_events) -%}
-    {#- The identifiers whose claim (int_anonymous_ids_claimed) the staged events
-        `recent_events` (a relation or subquery of stg_shared__events rows) can have changed: an
-        anonymous id they carry with a user id, an `alias` previous_id, a user id (an alias of
-        an id that became a known user id is no claim any more), and every shared_users id
-        (no load stamp; in practice no anonymous id equals one). A superset: callers only test
-        membership. -#}
-    select anonymous_id as identifier
-    from {{ recent_events }} as claiming
-    where user_id is not null
-        and anonymous_id is not null
-    union
-    select user_id as identifier
-    from {{ recent_events }} as claiming
-    where user_id is not null
-    union
-    select alias_previous_id as identifier
-    from {{ recent_events }} as claiming
-    where event_name = 'alias'
-        and alias_previous_id is not null
-    union
-    select user_id as identifier
-    from {{ ref('stg_shared__users') }}
-    where user_id is not null
-{%- endmacro %}
-
-
 {% macro distinct_from(left, right) -%}
     ({{ left }} <> {{ right }} or ({{ left }} is null) <> ({{ right }} is null))
 {%- endmacro %}

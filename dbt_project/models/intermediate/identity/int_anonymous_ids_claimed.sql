@@ -7,7 +7,9 @@
     received since the late-arrival cutoff (and, in a partition run, in the window). The one
     way a claim is lost is an alias claim whose previous_id has since become a user id: those
     ids are recomputed from all their events, and an id left without claims gets a row with a
-    null user_id, which the post-hook deletes (DECISIONLOG.md, "Downstream incrementality"). -#}
+    null user_id, which the post-hook deletes (DECISIONLOG.md, "Downstream incrementality").
+    A run writes only the ids whose first claim it changed, stamped with the run (`built_at`):
+    fct_events re-identifies the stored anonymous events of those ids alone. -#}
 
 {{
     config(
@@ -245,9 +247,39 @@ first_claims as (
 
 ),
 
-final as (
+{% if is_incremental() %}
+
+changed_claims as (
+
+    -- A claim is its event's: the same claiming event and source is the same claim.
+    select first_claims.*
+    from first_claims
+    where not exists (
+        select 1
+        from {{ this }} as stored
+        where stored.anonymous_id = first_claims.anonymous_id
+            and stored.claim_event_id = first_claims.claim_event_id
+            and stored.claim_source = first_claims.claim_source
+    )
+
+),
+
+{% else %}
+
+changed_claims as (
 
     select * from first_claims
+
+),
+
+{% endif %}
+
+final as (
+
+    select
+        {{ claim_columns | join(', ') }},
+        {{ run_stamp() }} as built_at
+    from changed_claims
     {% if is_incremental() %}
     union all
     -- An invalidated id left without any claim: a row the post-hook deletes.
@@ -257,7 +289,8 @@ final as (
         cast(null as timestamp with time zone) as claimed_at,
         cast(null as {{ dbt.type_string() }}) as claim_event_id,
         cast(null as {{ dbt.type_string() }}) as claim_source,
-        cast(null as timestamp with time zone) as claim_received_at
+        cast(null as timestamp with time zone) as claim_received_at,
+        {{ run_stamp() }} as built_at
     from invalidated
     where invalidated.anonymous_id not in (select anonymous_id from first_claims)
     {% endif %}

@@ -5,9 +5,9 @@
       loaded or not, so that a backfill rebuilds exactly its days;
     - otherwise (`acd-warehouse build`, plain dbt): the events received in the last
       `events_late_arrival_hours` before the newest row it holds that are not loaded yet.
-    Either way also the already-loaded anonymous events whose person changed because an event
-    received since the window's start (or the cutoff) re-claimed their anonymous id (a claim
-    today changes a person's past, whatever its day). Every row merged is stamped with the run's
+    Either way also the already-loaded anonymous events whose person changed because their
+    anonymous id was claimed (int_anonymous_ids_claimed stamps the claims it changes) since this
+    model's latest run (a claim today changes a person's past, whatever its day). Every row merged is stamped with the run's
     start (`built_at`): the models downstream read what changed by it. With windows that cover
     every day that received events, the rows of a full refresh. -#}
 
@@ -113,16 +113,23 @@ recent_events as (
 
 reclaimable as (
 
-    -- A claim changes only through an event received since the window's start (the late-arrival
-    -- cutoff without a window), so the older anonymous events of other ids keep their person.
-    {% if window is not none -%}
-    {%- set claims_received_from = window_from -%}
-    {%- else -%}
-    {%- set claims_received_from = received_after -%}
-    {%- endif %}
-    {{ claim_changing_ids(
-        '(select * from ' ~ ref('stg_shared__events') ~ ' where received_at >= ' ~ claims_received_from ~ ')'
-    ) }}
+    -- The ids whose claim changed since this model's latest run: those int_anonymous_ids_claimed
+    -- wrote since (new or moved claims), and the ids of voided alias claims: an alias claim is
+    -- void once its previous_id turns out to be a user id (of an event this run merges, or of
+    -- shared_users), and its row is deleted then, so there is no stamp to read. The stored
+    -- anonymous events of other ids keep their person.
+    select anonymous_id as identifier
+    from {{ ref('int_anonymous_ids_claimed') }}
+    where built_at > {{ built_after(this) }}
+    union
+    select aliased.alias_previous_id as identifier
+    from {{ ref('stg_shared__events') }} as aliased
+    where aliased.event_name = 'alias'
+        and aliased.alias_previous_id in (
+            select user_id from recent_events
+            union all
+            select user_id from {{ ref('stg_shared__users') }}
+        )
 
 ),
 
