@@ -15,7 +15,8 @@
         product,
         occurred_at,
         received_at,
-        channel
+        channel,
+        first_built_at
     from {{ ref('fct_events') }}
     where built_at > {{ since }}
 {%- endmacro %}
@@ -67,7 +68,8 @@
     {#- Four CTEs for the models kept per person (int_person_event_stats, int_person_products,
         fct_funnel_steps): `changed_events`, the fct_events rows written since the calling
         model's latest run (changed_events()); the `reidentified_anonymous_ids` of the anonymous
-        ones among them; `regrouped_persons`, every person such an event can have belonged to
+        ones among them that the model saw before (first merged by its latest run; all of them
+        after a rebuild of fct_events); `regrouped_persons`, every person such an event can have belonged to
         before or belong to now (its `anon:` person and each user that ever claimed its
         anonymous id) — the only persons that can have lost events; and `affected_persons`,
         those and the current person of each changed row: the persons whose events can have
@@ -84,10 +86,16 @@ changed_events as materialized (
 
 reidentified_anonymous_ids as (
 
+    -- Anonymous events the calling model saw before (first merged by then) that were merged
+    -- again since: their person may have changed. One first merged since is new to the model,
+    -- whatever person it had in between; after a rebuild of fct_events, every one counts.
     select distinct anonymous_id
     from changed_events
     where user_id is null
         and anonymous_id is not null
+        {%- if not rewritten_since_built(ref('fct_events')) %}
+        and first_built_at <= {{ built_after(this) }}
+        {%- endif %}
 
 ),
 

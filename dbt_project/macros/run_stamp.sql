@@ -34,6 +34,20 @@
 {%- endmacro %}
 
 
+{% macro rewritten_since_built(relation) -%}
+    {#- Whether every row of `relation` was written after the calling model's latest run (its
+        built_at index makes this cheap on PostgreSQL): `relation` was rebuilt (--full-refresh)
+        or wholly merged again, so its stamps no longer tell what the caller has seen. -#}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set query -%}
+        select min(built_at) > {{ built_after(this) }} from {{ relation }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] is true) }}
+{%- endmacro %}
+
+
 {% macro latest_run_rows(relation) -%}
     {#- `relation`'s rows written by its latest run, as a subquery to select from. -#}
     {%- if var('test_all_rows', false) -%}

@@ -799,9 +799,10 @@ CORE_MARTS = {
 
 # Stamped by the SDK and the warehouse when the scenario is written, not by the models
 # (fct_attribution_credits keeps its conversion event's received_at, its incremental watermark),
-# or by the dbt run that wrote the row (`built_at` of the incremental marts).
-RUN_STAMP_COLUMN = "built_at"
-WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "conversion_received_at", RUN_STAMP_COLUMN}
+# or by the dbt runs that wrote the row (`built_at` of the incremental marts; fct_events also
+# keeps the run that first merged it, `first_built_at`).
+RUN_STAMP_COLUMNS = {"built_at", "first_built_at"}
+WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "conversion_received_at", *RUN_STAMP_COLUMNS}
 
 
 def _normalized(value: Any) -> Any:

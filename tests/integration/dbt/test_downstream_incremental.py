@@ -5,7 +5,8 @@ int_product_event_days): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
 conversion, a Stripe refund changing a conversion's value, a Stripe invoice ingested after the
-conversion naming it — an incremental build gives every core mart (fct_events, dim_persons,
+conversion naming it — and a partition run merging that batch again, an incremental build (and
+another after a rebuild of fct_events alone) gives every core mart (fct_events, dim_persons,
 funnels, attribution), rpt_product_daily and the incremental intermediate tables row for row as
 a full refresh does.
 
@@ -26,8 +27,8 @@ import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from tests.integration.dbt.conftest import RunDbt, query
-from tests.integration.dbt.test_core_incremental import eid, track
-from tests.integration.dbt.test_core_scenarios import CORE_MARTS, RUN_STAMP_COLUMN
+from tests.integration.dbt.test_core_incremental import eid, track, window_vars
+from tests.integration.dbt.test_core_scenarios import CORE_MARTS, RUN_STAMP_COLUMNS
 from warehouse_db.connection import connect
 
 pytestmark = pytest.mark.slow
@@ -151,6 +152,9 @@ FIRST_BATCH = [
     # an earlier claim by u_13b arrives: the day then has no ad conversions left.
     event(34, "page_viewed", T0 - 7 * DAY, anonymous_id="a_13", context=META),
     event(35, "signup_completed", T0 - 6 * DAY, user_id="u_13a", anonymous_id="a_13"),
+    # u_14 signs up with a_14; the second batch brings one event with a_14 again and one with a
+    # new anonymous id (int_person_event_stats adds to u_14's stored counts).
+    event(37, "signup_completed", T0 - 2 * DAY, user_id="u_14", anonymous_id="a_14"),
 ]
 # Loaded (and so received) before the rest of FIRST_BATCH: received before the newest event the
 # models store, they are not re-read by the incremental run, so only the horizons can bring
@@ -190,6 +194,8 @@ SECOND_BATCH = [
     event(29, "page_viewed", T0, user_id="a_11"),
     event(32, "alias", T0 - DAY, user_id="u_12", properties={"previous_id": "a_12"}),
     event(36, "signup_completed", T0 - 8 * DAY, user_id="u_13b", anonymous_id="a_13"),
+    event(38, "page_viewed", T0, user_id="u_14", anonymous_id="a_14"),
+    event(39, "page_viewed", T0, user_id="u_14", anonymous_id="a_14b"),
 ]
 
 CHARGE = {
@@ -274,7 +280,7 @@ DOWNSTREAM = {
 
 
 def marts(target: WarehouseTarget) -> dict[str, list[tuple[Any, ...]]]:
-    """Every compared table's rows, without the run stamp (which differs between two runs)."""
+    """Every compared table's rows, without the run stamps (which differ between two runs)."""
     out = {}
     tables = {**{f"marts.{table}": order for table, order in CORE_MARTS.items()}, **DOWNSTREAM}
     for table, order_by in tables.items():
@@ -285,7 +291,7 @@ def marts(target: WarehouseTarget) -> dict[str, list[tuple[Any, ...]]]:
                 tuple(
                     _normalized(v)
                     for c, v in zip(columns, row, strict=True)
-                    if c != RUN_STAMP_COLUMN
+                    if c not in RUN_STAMP_COLUMNS
                 )
                 for row in cursor.fetchall()
             ]
@@ -307,19 +313,30 @@ def test_incremental_marts_equal_full_refresh(
         row[:3] for row in before["marts.fct_funnel_steps"]
     }
 
+    second_batch_received_from = datetime.now(UTC)
     track(warehouse, spool, SECOND_BATCH)
     write_stripe(warehouse, "refunds", REFUND)
     write_stripe(warehouse, "invoices", INVOICE)
     run_dbt(warehouse, build)
+    # A partition run merges the second batch again (Dagster's backfill of its day); the next
+    # build sees those rows stamped anew, and must not count them twice.
+    window = window_vars(second_batch_received_from, datetime(2100, 1, 1, tzinfo=UTC))
+    run_dbt(warehouse, ["run", "--select", "+fct_events", *window])
+    run_dbt(warehouse, build)
     incremental = marts(warehouse)
     incremental_claims = query(warehouse, CLAIMS)
+    # fct_events rebuilt alone: every row is new by its stamps, and nothing may count twice.
+    run_dbt(warehouse, ["run", "--select", "fct_events", "--full-refresh", *NO_LOOKBACK])
+    run_dbt(warehouse, build)
+    after_rebuild = marts(warehouse)
 
     run_dbt(warehouse, ["run", *SELECTION, "--full-refresh", *NO_LOOKBACK])
     full_refresh = marts(warehouse)
 
-    assert incremental.keys() == full_refresh.keys()
+    assert incremental.keys() == full_refresh.keys() == after_rebuild.keys()
     for table in incremental:
         assert incremental[table] == full_refresh[table], table
+        assert after_rebuild[table] == full_refresh[table], table
     assert "a_11" not in {anonymous_id for anonymous_id, _user in incremental_claims}
 
     # The scenario did exercise what it means to.
@@ -351,6 +368,10 @@ def test_incremental_marts_equal_full_refresh(
     assert (persons_events["u_11"], persons_events["anon:a_11"]) == (1, 1)
     assert persons_events["u_12"] == 2  # the alias took a_12's earlier visit
     assert "anon:a_12" not in persons_events
+    # person_id, user_id, events, anonymous_ids
+    assert [
+        r[:4] for r in incremental["intermediate.int_person_event_stats"] if r[0] == "u_14"
+    ] == [("u_14", "u_14", 3, 2)]
     # The re-identified persons left int_person_products, so rpt_product_daily's new persons
     # moved to the users that claimed them.
     products_before = {row[0] for row in before["intermediate.int_person_products"]}

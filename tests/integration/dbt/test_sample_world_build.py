@@ -39,9 +39,9 @@ WORLD = {"users": 300, "days": 30, "seed": 42, "end_date": date(2024, 6, 30)}
 
 # Columns stamped by the SDK or the warehouse when the world is written (`sent_at` by the SDK's
 # clock, `received_at` by the warehouse's default), not computed by the models from the data:
-# they differ between two loads of the same world; and `built_at`, the start of the dbt run
-# that wrote the row (incremental marts). Every other column is compared.
-WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "built_at"}
+# they differ between two loads of the same world; and `built_at` / `first_built_at`, the
+# start of the dbt runs that wrote the row (incremental marts). Every other column is compared.
+WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "built_at", "first_built_at"}
 # The TikTok Display API has no history: each pull stores the videos' counters as of the pull,
 # stamped with the time of the pull (`fetched_at`), which the mart keeps as `snapshot_at`.
 # fct_attribution_credits keeps its conversion event's `received_at` (its incremental watermark).

@@ -6,16 +6,20 @@
     - otherwise (`acd-warehouse build`, plain dbt): the events received in the last
       `events_late_arrival_hours` before the newest row it holds that are not loaded yet.
     Either way also the already-loaded anonymous events whose person changed because their
-    anonymous id was claimed (int_anonymous_ids_claimed stamps the claims it changes) since this
-    model's latest run (a claim today changes a person's past, whatever its day). Every row merged is stamped with the run's
-    start (`built_at`): the models downstream read what changed by it. With windows that cover
-    every day that received events, the rows of a full refresh. -#}
+    anonymous id was claimed (int_anonymous_ids_claimed stamps the claims it changes) since
+    this model's latest run (a claim today changes a person's past, whatever its day). Every
+    row merged is stamped with the run's start (`built_at`) and keeps the stamp of the run that
+    first merged it (`first_built_at`): the models downstream read what changed by the one and
+    what is new to them by the other. With windows that cover every day that received events,
+    the rows of a full refresh. -#}
 
+{#- merge_exclude_columns: a row merged again keeps the stamp of the run that first merged it. -#}
 {{
     config(
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy='merge',
+        merge_exclude_columns=['first_built_at'],
         on_schema_change='fail',
         tags=['partitioned'],
         indexes=postgres_indexes([
@@ -288,7 +292,8 @@ final as (
         events.properties,
         events.context,
         events.library,
-        {{ run_stamp() }} as built_at
+        {{ run_stamp() }} as built_at,
+        {{ run_stamp() }} as first_built_at
     from events
     left join claims
         on events.user_id is null
