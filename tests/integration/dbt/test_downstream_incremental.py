@@ -444,3 +444,18 @@ def test_tests_of_incremental_marts_check_the_rows_of_the_latest_run(
     with connect(warehouse) as conn:
         conn.execute(f"update marts.fct_events set channel = 'bogus' where event_id = '{eid(30)}'")
     assert run_dbt(warehouse, [*channel_test, *NO_LOOKBACK], check=False).returncode == 1
+
+    # A singular test of fct_funnel_steps checks the persons of its latest run likewise.
+    in_order = ["test", "--select", "assert_funnel_steps_in_order"]
+    [(person,)] = query(
+        warehouse,
+        "select min(person_id) from marts.fct_funnel_steps where step_index = 2"
+        " and built_at < (select max(built_at) from marts.fct_funnel_steps)",
+    )
+    with connect(warehouse) as conn:
+        conn.execute(
+            "update marts.fct_funnel_steps set reached_at = entered_at - interval '1 day'"
+            f" where person_id = '{person}' and step_index = 2"
+        )
+    assert run_dbt(warehouse, [*in_order, *NO_LOOKBACK]).returncode == 0
+    assert run_dbt(warehouse, [*in_order, *all_rows], check=False).returncode == 1
