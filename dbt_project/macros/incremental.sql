@@ -22,6 +22,19 @@
 {%- endmacro %}
 
 
+{% macro merged_before_latest_run(events) -%}
+    {#- A condition on the fct_events rows `events` (with first_built_at): first merged by the
+        calling model's latest run, so the model has seen them (merged again since, they may
+        have a new person). A row first merged since is new to the model. After a rebuild of
+        fct_events alone every first_built_at is new, so every row counts as seen. -#}
+    {%- if rewritten_since_built(ref('fct_events')) -%}
+        1 = 1
+    {%- else -%}
+        {{ events }}.first_built_at <= {{ built_after(this) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro distinct_from(left, right) -%}
     ({{ left }} <> {{ right }} or ({{ left }} is null) <> ({{ right }} is null))
 {%- endmacro %}
@@ -93,9 +106,7 @@ reidentified_anonymous_ids as (
     from changed_events
     where user_id is null
         and anonymous_id is not null
-        {%- if not rewritten_since_built(ref('fct_events')) %}
-        and first_built_at <= {{ built_after(this) }}
-        {%- endif %}
+        and {{ merged_before_latest_run('changed_events') }}
 
 ),
 

@@ -51,9 +51,15 @@ recomputed as materialized (
     -- Conversions whose person has a new or re-identified touchpoint in their lookback window.
     -- Semi-joins here and below, not joins: PostgreSQL then estimates at most the table's rows
     -- (a join with the CTE was estimated at billions of rows, and every plan looked alike).
+    -- The `in` first: PostgreSQL then reads those persons' conversions by index, where the
+    -- `exists` alone merge-joined all conversions in person order (2.3 → 0.8 s at 10M events).
     select all_conversions.conversion_event_id
     from {{ ref('int_conversions_valued') }} as all_conversions
-    where exists (
+    where all_conversions.person_id in (
+        select person_id from changed_events
+        where channel is not null
+    )
+    and exists (
         select 1
         from changed_events
         where changed_events.person_id = all_conversions.person_id
@@ -65,13 +71,14 @@ recomputed as materialized (
     union
 
     -- Conversions that held a touchpoint whose person may have changed since: only an
-    -- anonymous event is ever re-identified.
+    -- anonymous event this model saw before is ever re-identified.
     select stored.conversion_event_id
     from {{ this }} as stored
     inner join changed_events
         on stored.touchpoint_event_id = changed_events.event_id
     where changed_events.user_id is null
         and changed_events.channel is not null
+        and {{ merged_before_latest_run('changed_events') }}
 
 ),
 
