@@ -73,36 +73,97 @@ recomputed_persons as (
 
 ),
 
-person_events as (
+merged_events as (
 
-    -- A semi-join (see affected_persons_ctes).
-    select *
-    from {{ ref('fct_events') }}
-    where person_id in (select person_id from recomputed_persons)
+    select new_events.*
+    from new_events
+    left join recomputed_persons
+        on new_events.person_id = recomputed_persons.person_id
+    where recomputed_persons.person_id is null
 
 ),
 
-{% else %}
+merged_persons_stored as (
 
-person_events as (
+    select *
+    from gaining_persons_stored
+    where person_id in (select person_id from merged_events)
 
-    select * from {{ ref('fct_events') }}
-    where person_id is not null
+),
+
+counted_anonymous_ids as (
+
+    -- The merged persons' new anonymous ids that one of their counted events carried already.
+    select
+        pairs.person_id,
+        pairs.anonymous_id
+    from (
+        select distinct person_id, anonymous_id
+        from merged_events
+        where anonymous_id is not null
+    ) as pairs
+    where exists (
+        select 1
+        from {{ ref('fct_events') }} as counted
+        where counted.anonymous_id = pairs.anonymous_id
+            and counted.person_id = pairs.person_id
+            and counted.first_built_at <= {{ built_after(this) }}
+    )
+
+),
+
+persons as (
+
+    select person_id from recomputed_persons
+    union
+    select person_id from merged_events
 
 ),
 
 {% endif %}
 
+person_events as (
+
+    -- All the events of the persons computed from scratch (in an incremental run the
+    -- recomputed persons, through a semi-join, see affected_persons_ctes) and, in an
+    -- incremental run, the new events of the merged persons, whose stored counts they add to.
+    -- An anonymous id counts for a person the first time one of their events carries it.
+    select
+        event_id,
+        person_id,
+        user_id,
+        product,
+        event_name,
+        occurred_at,
+        anonymous_id as counted_anonymous_id
+    from {{ ref('fct_events') }}
+    {% if is_incremental() -%}
+    where person_id in (select person_id from recomputed_persons)
+
+    union all
+
+    select
+        merged_events.event_id,
+        merged_events.person_id,
+        merged_events.user_id,
+        merged_events.product,
+        merged_events.event_name,
+        merged_events.occurred_at,
+        case when counted.person_id is null then merged_events.anonymous_id end as counted_anonymous_id
+    from merged_events
+    left join counted_anonymous_ids as counted
+        on merged_events.person_id = counted.person_id
+        and merged_events.anonymous_id = counted.anonymous_id
+    {%- else %}
+    where person_id is not null
+    {%- endif %}
+
+),
+
 events as (
 
     select
-        person_events.event_id,
-        person_events.person_id,
-        person_events.user_id,
-        person_events.anonymous_id,
-        person_events.product,
-        person_events.event_name,
-        person_events.occurred_at,
+        person_events.*,
         identifies.traits_email
     from person_events
     left join (
@@ -123,7 +184,7 @@ event_persons as (
         person_id,
         max(user_id) as user_id,
         count(*) as events,
-        count(distinct anonymous_id) as anonymous_ids,
+        count(distinct counted_anonymous_id) as anonymous_ids,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
         max(case when event_name = 'purchase_completed' then 1 else 0 end) = 1 as has_purchased
@@ -153,25 +214,58 @@ latest_trait_emails as (
 
 ),
 
-recomputed as (
+{% if not is_incremental() %}
 
+persons as (
+
+    select person_id from event_persons
+
+),
+
+merged_persons_stored as (
+
+    -- A full build: nothing stored to add to.
+    select
+        cast(null as {{ dbt.type_string() }}) as person_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        cast(null as bigint) as events,
+        cast(null as bigint) as anonymous_ids,
+        cast(null as timestamp with time zone) as first_seen_at,
+        cast(null as timestamp with time zone) as last_seen_at,
+        cast(null as {{ dbt.type_string() }}) as first_product,
+        cast(null as {{ dbt.type_string() }}) as latest_traits_email,
+        cast(null as boolean) as has_purchased
+    where 1 = 0
+
+),
+
+{% endif %}
+
+person_stats as (
+
+    -- The stored row is that of a merged person (none for a recomputed one): its counts add
+    -- to those of the new events, and no new event is at or before its first sighting.
     select
         persons.person_id,
-        event_persons.user_id,
-        coalesce(event_persons.events, 0) as events,
-        coalesce(event_persons.anonymous_ids, 0) as anonymous_ids,
-        event_persons.first_seen_at,
-        event_persons.last_seen_at,
-        first_events.first_product,
-        latest_trait_emails.traits_email as latest_traits_email,
-        coalesce(event_persons.has_purchased, false) as has_purchased
-    from (
-        {% if is_incremental() %}
-        select person_id from recomputed_persons
-        {% else %}
-        select person_id from event_persons
-        {% endif %}
-    ) as persons
+        case
+            when stored.user_id is null then event_persons.user_id
+            when event_persons.user_id is null then stored.user_id
+            when event_persons.user_id > stored.user_id then event_persons.user_id
+            else stored.user_id
+        end as user_id,
+        coalesce(stored.events, 0) + coalesce(event_persons.events, 0) as events,
+        coalesce(stored.anonymous_ids, 0) + coalesce(event_persons.anonymous_ids, 0) as anonymous_ids,
+        coalesce(stored.first_seen_at, event_persons.first_seen_at) as first_seen_at,
+        case
+            when stored.last_seen_at > event_persons.last_seen_at then stored.last_seen_at
+            else event_persons.last_seen_at
+        end as last_seen_at,
+        coalesce(stored.first_product, first_events.first_product) as first_product,
+        coalesce(stored.latest_traits_email, latest_trait_emails.traits_email) as latest_traits_email,
+        coalesce(stored.has_purchased, false) or coalesce(event_persons.has_purchased, false) as has_purchased
+    from persons
+    left join merged_persons_stored as stored
+        on persons.person_id = stored.person_id
     left join event_persons
         on persons.person_id = event_persons.person_id
     left join first_events
@@ -182,115 +276,6 @@ recomputed as (
         and latest_trait_emails.email_rank = 1
 
 ),
-
-{% if is_incremental() %}
-
-merged_events as (
-
-    select new_events.*
-    from new_events
-    left join recomputed_persons
-        on new_events.person_id = recomputed_persons.person_id
-    where recomputed_persons.person_id is null
-
-),
-
-gained as (
-
-    select
-        person_id,
-        max(user_id) as user_id,
-        count(*) as events,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at,
-        max(case when event_name = 'purchase_completed' then 1 else 0 end) = 1 as has_purchased
-    from merged_events
-    group by person_id
-
-),
-
-gained_first_products as (
-
-    -- Only used for a person without a stored row (their first event is a new one).
-    select
-        person_id,
-        product as first_product,
-        row_number() over (partition by person_id order by occurred_at, event_id) as event_rank
-    from merged_events
-
-),
-
-gained_anonymous_ids as (
-
-    -- The new events' anonymous ids that none of the person's counted events carried.
-    select
-        person_anonymous_ids.person_id,
-        count(*) as anonymous_ids
-    from (
-        select distinct person_id, anonymous_id
-        from merged_events
-        where anonymous_id is not null
-    ) as person_anonymous_ids
-    where not exists (
-        select 1
-        from {{ ref('fct_events') }} as counted
-        where counted.anonymous_id = person_anonymous_ids.anonymous_id
-            and counted.person_id = person_anonymous_ids.person_id
-            and counted.first_built_at <= {{ built_after(this) }}
-    )
-    group by person_anonymous_ids.person_id
-
-),
-
-merged as (
-
-    select
-        gained.person_id,
-        case
-            when stored.user_id is null then gained.user_id
-            when gained.user_id is null then stored.user_id
-            when gained.user_id > stored.user_id then gained.user_id
-            else stored.user_id
-        end as user_id,
-        coalesce(stored.events, 0) + gained.events as events,
-        coalesce(stored.anonymous_ids, 0) + coalesce(gained_anonymous_ids.anonymous_ids, 0) as anonymous_ids,
-        -- No new event is at or before a stored first sighting (those persons are recomputed).
-        coalesce(stored.first_seen_at, gained.first_seen_at) as first_seen_at,
-        case
-            when stored.last_seen_at > gained.last_seen_at then stored.last_seen_at
-            else gained.last_seen_at
-        end as last_seen_at,
-        coalesce(stored.first_product, gained_first_products.first_product) as first_product,
-        stored.latest_traits_email,
-        coalesce(stored.has_purchased, false) or gained.has_purchased as has_purchased
-    from gained
-    left join gaining_persons_stored as stored
-        on gained.person_id = stored.person_id
-    left join gained_first_products
-        on gained.person_id = gained_first_products.person_id
-        and gained_first_products.event_rank = 1
-    left join gained_anonymous_ids
-        on gained.person_id = gained_anonymous_ids.person_id
-
-),
-
-person_stats as (
-
-    select * from recomputed
-    union all
-    select * from merged
-
-),
-
-{% else %}
-
-person_stats as (
-
-    select * from recomputed
-
-),
-
-{% endif %}
 
 product_combinations as (
 
