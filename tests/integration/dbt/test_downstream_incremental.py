@@ -40,6 +40,7 @@ META = {"campaign": {"source": "facebook", "name": "c1", "content": "ad1"}}
 TIKTOK = {"page": {"url": "https://x.io/?utm_source=tiktok&utm_campaign=t1&ttclid=t"}}
 GOOGLE = {"page": {"url": "https://x.io/?gclid=g&utm_campaign=g1"}}
 NO_LOOKBACK = ["--vars", "{events_late_arrival_hours: 0}"]
+ALL_ROWS = ["--vars", "{events_late_arrival_hours: 0, test_all_rows: true}"]
 SELECTION = [
     "--select",
     "+marts.core",
@@ -417,13 +418,16 @@ def test_tests_of_incremental_marts_check_the_rows_of_the_latest_run(
     assert stamps[eid(30)] == newest
     assert stamps[eid(11)] < newest  # u_4's purchase was not recomputed by the last run
 
+    def old_row_is_checked_only_with_all_rows(selection: list[str], corruption: str) -> None:
+        """Corrupt a row an earlier run wrote: the default run passes, test_all_rows fails."""
+        with connect(warehouse) as conn:
+            conn.execute(corruption)
+        assert run_dbt(warehouse, [*selection, *NO_LOOKBACK]).returncode == 0
+        assert run_dbt(warehouse, [*selection, *ALL_ROWS], check=False).returncode == 1
+
     sum_to_one = ["test", "--select", "assert_attribution_credits_sum_to_one"]
-    all_rows = ["--vars", "{events_late_arrival_hours: 0, test_all_rows: true}"]
     corrupt = "update marts.fct_attribution_credits set credit = 2 where conversion_event_id = '{}'"
-    with connect(warehouse) as conn:
-        conn.execute(corrupt.format(eid(11)))
-    assert run_dbt(warehouse, [*sum_to_one, *NO_LOOKBACK]).returncode == 0
-    assert run_dbt(warehouse, [*sum_to_one, *all_rows], check=False).returncode == 1
+    old_row_is_checked_only_with_all_rows(sum_to_one, corrupt.format(eid(11)))
     with connect(warehouse) as conn:
         conn.execute(corrupt.format(eid(30)))
     assert run_dbt(warehouse, [*sum_to_one, *NO_LOOKBACK], check=False).returncode == 1
@@ -435,27 +439,22 @@ def test_tests_of_incremental_marts_check_the_rows_of_the_latest_run(
         "select min(event_id) from marts.fct_events"
         " where built_at < (select max(built_at) from marts.fct_events)",
     )
-    with connect(warehouse) as conn:
-        conn.execute(
-            f"update marts.fct_events set channel = 'bogus' where event_id = '{old_event}'"
-        )
-    assert run_dbt(warehouse, [*channel_test, *NO_LOOKBACK]).returncode == 0
-    assert run_dbt(warehouse, [*channel_test, *all_rows], check=False).returncode == 1
+    old_row_is_checked_only_with_all_rows(
+        channel_test,
+        f"update marts.fct_events set channel = 'bogus' where event_id = '{old_event}'",
+    )
     with connect(warehouse) as conn:
         conn.execute(f"update marts.fct_events set channel = 'bogus' where event_id = '{eid(30)}'")
     assert run_dbt(warehouse, [*channel_test, *NO_LOOKBACK], check=False).returncode == 1
 
     # A singular test of fct_funnel_steps checks the persons of its latest run likewise.
-    in_order = ["test", "--select", "assert_funnel_steps_in_order"]
     [(person,)] = query(
         warehouse,
         "select min(person_id) from marts.fct_funnel_steps where step_index = 2"
         " and built_at < (select max(built_at) from marts.fct_funnel_steps)",
     )
-    with connect(warehouse) as conn:
-        conn.execute(
-            "update marts.fct_funnel_steps set reached_at = entered_at - interval '1 day'"
-            f" where person_id = '{person}' and step_index = 2"
-        )
-    assert run_dbt(warehouse, [*in_order, *NO_LOOKBACK]).returncode == 0
-    assert run_dbt(warehouse, [*in_order, *all_rows], check=False).returncode == 1
+    old_row_is_checked_only_with_all_rows(
+        ["test", "--select", "assert_funnel_steps_in_order"],
+        "update marts.fct_funnel_steps set reached_at = entered_at - interval '1 day'"
+        f" where person_id = '{person}' and step_index = 2",
+    )
