@@ -206,6 +206,7 @@ def run_size(
             target, ["run", "--select", "+fct_events", "--vars", window_vars(days + 1)], work
         )
         return {
+            "new_day_events": daily,
             "load_s": load,
             "full_build_s": full,
             "incremental_build_s": incremental_build,
@@ -250,18 +251,19 @@ def main() -> None:
     SHOW_SLOWEST = args.slowest
     selection = ["--select", *args.select.split()] if args.select else []
     print(
-        "| backend | events | history (days) | load (s) | full build (s) | incremental build (s)"
-        " | fct_events partition run (s) |"
+        "| backend | events | history (days) | new day (events) | load (s) | full build (s)"
+        " | incremental build (s) | incremental / full | fct_events partition run (s) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for backend in args.backends.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
             with tempfile.TemporaryDirectory(prefix="acd-dbt-bench-") as tmp:
                 result = run_size(backend, size, Path(tmp), selection, args.days)
+            full, incremental = result["full_build_s"], result["incremental_build_s"]
             print(
-                f"| {backend} | {size:,} | {args.days} | {result['load_s']:.1f} |"
-                f" {result['full_build_s']:.1f} | {result['incremental_build_s']:.1f} |"
-                f" {result['incremental_fct_events_s']:.1f} |",
+                f"| {backend} | {size:,} | {args.days} | {result['new_day_events']:,.0f} |"
+                f" {result['load_s']:.1f} | {full:.1f} | {incremental:.1f} |"
+                f" {incremental / full:.0%} | {result['incremental_fct_events_s']:.1f} |",
                 flush=True,
             )
 
