@@ -22,15 +22,16 @@
 {%- endmacro %}
 
 
-{% macro merged_before_latest_run(events) -%}
+{% macro merged_before_latest_run(events, latest_run) -%}
     {#- A condition on the fct_events rows `events` (with first_built_at): first merged by the
-        calling model's latest run, so the model has seen them (merged again since, they may
-        have a new person). A row first merged since is new to the model. After a rebuild of
-        fct_events alone every first_built_at is new, so every row counts as seen. -#}
-    {%- if rewritten_since_built(ref('fct_events')) -%}
+        calling model's latest run `latest_run` (its built_after(this)), so the model has seen
+        them (merged again since, they may have a new person). A row first merged since is new
+        to the model. After a rebuild of fct_events alone every first_built_at is new, so every
+        row counts as seen. -#}
+    {%- if rewritten_since_built(ref('fct_events'), latest_run) -%}
         1 = 1
     {%- else -%}
-        {{ events }}.first_built_at <= {{ built_after(this) }}
+        {{ events }}.first_built_at <= {{ latest_run }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -77,11 +78,12 @@
 {%- endmacro %}
 
 
-{% macro affected_persons_ctes() -%}
+{% macro affected_persons_ctes(latest_run) -%}
     {#- Four CTEs for the models kept per person (int_person_event_stats, int_person_products,
         fct_funnel_steps): `changed_events`, the fct_events rows written since the calling
-        model's latest run (changed_events()); the `reidentified_anonymous_ids` of the anonymous
-        ones among them that the model saw before (macro merged_before_latest_run);
+        model's latest run `latest_run` (its built_after(this); macro changed_events); the
+        `reidentified_anonymous_ids` of the anonymous ones among them that the model saw
+        before (macro merged_before_latest_run);
         `regrouped_persons`, every person such an event can have belonged to before or belong to
         now (its `anon:` person and each user that ever claimed its anonymous id) — the only
         persons that can have lost events; and `affected_persons`, those and the current person
@@ -93,7 +95,7 @@
         (9.5 s at 10M events; the semi-join reads them through the person_id index). -#}
 changed_events as materialized (
 
-    {{ changed_events(built_after(this)) }}
+    {{ changed_events(latest_run) }}
 
 ),
 
@@ -106,7 +108,7 @@ reidentified_anonymous_ids as (
     from changed_events
     where user_id is null
         and anonymous_id is not null
-        and {{ merged_before_latest_run('changed_events') }}
+        and {{ merged_before_latest_run('changed_events', latest_run) }}
 
 ),
 

@@ -34,15 +34,16 @@
 {%- endmacro %}
 
 
-{% macro rewritten_since_built(relation) -%}
-    {#- Whether every row of `relation` was written after the calling model's latest run (its
-        built_at index makes this cheap on PostgreSQL): `relation` was rebuilt (--full-refresh)
-        or wholly merged again, so its stamps no longer tell what the caller has seen. -#}
+{% macro rewritten_since_built(relation, latest_run) -%}
+    {#- Whether every row of `relation` was written after the calling model's latest run
+        `latest_run` (its built_after(this); the built_at index makes this cheap on
+        PostgreSQL): `relation` was rebuilt (--full-refresh) or wholly merged again, so its
+        stamps no longer tell what the caller has seen. -#}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set query -%}
-        select min(built_at) > {{ built_after(this) }} from {{ relation }}
+        select min(built_at) > {{ latest_run }} from {{ relation }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] is true) }}
 {%- endmacro %}
@@ -71,14 +72,14 @@
 {%- endmacro %}
 
 
-{% macro in_stamped_dates(column, relation, date_column) -%}
+{% macro in_stamped_dates(column, relation, date_column, latest_run) -%}
     {#- `column in (…)`: the distinct `date_column` values of `relation`'s rows stamped after
-        the calling model's own newest stamp (built_after(this)), read before the model runs
-        and written as literals, so that PostgreSQL plans with the real dates (a subquery is
-        estimated to hold every date, and the plan then scans the whole table). -#}
+        the calling model's own newest stamp `latest_run` (its built_after(this)), read before
+        the model runs and written as literals, so that PostgreSQL plans with the real dates (a
+        subquery is estimated to hold every date, and the plan then scans the whole table). -#}
     {%- set query -%}
         select distinct {{ date_column }} from {{ relation }}
-        where built_at > {{ built_after(this) }}
+        where built_at > {{ latest_run }}
         order by 1
     {%- endset -%}
     {%- set dates = run_query(query).columns[0].values() if execute else [] -%}

@@ -24,7 +24,7 @@ credits as (
     select * from {{ ref('fct_attribution_credits') }}
     where model = 'last_touch'
         {% if is_incremental() -%}
-        and {{ in_stamped_dates('conversion_date', ref('fct_attribution_credits'), 'conversion_date') }}
+        and {{ in_stamped_dates('conversion_date', ref('fct_attribution_credits'), 'conversion_date', built_after(this)) }}
         {%- endif %}
 
 ),

@@ -20,7 +20,7 @@ credits as (
 
     select * from {{ ref('fct_attribution_credits') }}
     {% if is_incremental() %}
-    where {{ in_stamped_dates('conversion_date', ref('fct_attribution_credits'), 'conversion_date') }}
+    where {{ in_stamped_dates('conversion_date', ref('fct_attribution_credits'), 'conversion_date', built_after(this)) }}
     {% endif %}
 
 ),

@@ -29,7 +29,10 @@ with
 
 {% if is_incremental() %}
 
-{{ affected_persons_ctes() }},
+{#- This model's latest run, read once. -#}
+{% set latest_run = built_after(this) %}
+
+{{ affected_persons_ctes(latest_run) }},
 
 new_events as (
 
@@ -41,7 +44,7 @@ new_events as (
         on changed_events.person_id = regrouped_persons.person_id
     where changed_events.person_id is not null
         and regrouped_persons.person_id is null
-        and changed_events.first_built_at > {{ built_after(this) }}
+        and changed_events.first_built_at > {{ latest_run }}
 
 ),
 
@@ -107,7 +110,7 @@ counted_anonymous_ids as (
         from {{ ref('fct_events') }} as counted
         where counted.anonymous_id = pairs.anonymous_id
             and counted.person_id = pairs.person_id
-            and counted.first_built_at <= {{ built_after(this) }}
+            and counted.first_built_at <= {{ latest_run }}
     )
 
 ),

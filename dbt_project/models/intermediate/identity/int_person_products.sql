@@ -25,7 +25,7 @@ with
 
 {% if is_incremental() %}
 
-{{ affected_persons_ctes() }},
+{{ affected_persons_ctes(built_after(this)) }},
 
 recomputed as (
 

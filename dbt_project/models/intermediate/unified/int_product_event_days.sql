@@ -20,7 +20,7 @@ events as (
 
     select * from {{ ref('fct_events') }}
     {% if is_incremental() %}
-    where {{ in_stamped_dates('occurred_date', ref('fct_events'), 'occurred_date') }}
+    where {{ in_stamped_dates('occurred_date', ref('fct_events'), 'occurred_date', built_after(this)) }}
     {% endif %}
 
 ),

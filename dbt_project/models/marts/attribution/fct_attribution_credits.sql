@@ -32,9 +32,12 @@ with
 
 {% if is_incremental() %}
 
+{#- This model's latest run, read once. -#}
+{% set latest_run = built_after(this) %}
+
 changed_events as materialized (
 
-    {{ changed_events(built_after(this)) }}
+    {{ changed_events(latest_run) }}
 
 ),
 
@@ -44,7 +47,7 @@ recomputed as materialized (
     -- int_conversions_valued wrote since this model's latest run.
     select conversion_event_id
     from {{ ref('int_conversions_valued') }}
-    where built_at > {{ built_after(this) }}
+    where built_at > {{ latest_run }}
 
     union
 
@@ -78,7 +81,7 @@ recomputed as materialized (
         on stored.touchpoint_event_id = changed_events.event_id
     where changed_events.user_id is null
         and changed_events.channel is not null
-        and {{ merged_before_latest_run('changed_events') }}
+        and {{ merged_before_latest_run('changed_events', latest_run) }}
 
 ),
 

@@ -31,7 +31,7 @@ with
 
 {% if is_incremental() %}
 
-{{ affected_persons_ctes() }},
+{{ affected_persons_ctes(built_after(this)) }},
 
 step_events as (
 
