@@ -175,3 +175,25 @@ affected_persons as (
     {%- set cutoff = newest - modules.datetime.timedelta(hours=(var('events_late_arrival_hours') | float)) -%}
     {{ return("cast('" ~ cutoff.isoformat() ~ "' as timestamp with time zone)") }}
 {%- endmacro %}
+
+
+{% macro get_incremental_merge_recent_sql(arg_dict) -%}
+    {#- Incremental strategy `merge_recent` (fct_events): dbt's merge, matched only against the
+        stored rows received no earlier than the oldest row being merged. An event's
+        received_at never changes (event_id is shared_events' key, and a re-sent event is
+        ignored), so an older stored row cannot match one of them, and the merge reads the
+        table's recent part instead of every stored event_id: DuckDB skips the row groups whose
+        received_at range is older (the table grows in received_at order), PostgreSQL can read
+        its received_at index. The oldest received_at is read from the rows to merge, as a
+        literal (see newest_stamp). -#}
+    {%- set oldest = run_query(
+        'select min(received_at) from ' ~ arg_dict['temp_relation']).columns[0].values()[0] -%}
+    {%- set predicates = arg_dict['incremental_predicates'] or [] -%}
+    {%- if oldest is not none -%}
+        {%- set predicates = predicates + [
+            "DBT_INTERNAL_DEST.received_at >= cast('" ~ oldest.isoformat()
+            ~ "' as timestamp with time zone)"] -%}
+    {%- endif -%}
+    {%- do arg_dict.update({'incremental_predicates': predicates}) -%}
+    {{ return(get_incremental_merge_sql(arg_dict)) }}
+{%- endmacro %}

@@ -13,12 +13,14 @@
     what is new to them by the other. With windows that cover every day that received events,
     the rows of a full refresh. -#}
 
-{#- merge_exclude_columns: a row merged again keeps the stamp of the run that first merged it. -#}
+{#- merge_recent (macros/incremental.sql): dbt's merge, matched against the stored rows received
+    since the oldest merged row only. merge_exclude_columns: a row merged again keeps the stamp
+    of the run that first merged it. -#}
 {{
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='merge',
+        incremental_strategy='merge_recent',
         merge_exclude_columns=['first_built_at'],
         on_schema_change='fail',
         tags=['partitioned'],
