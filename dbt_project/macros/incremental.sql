@@ -79,18 +79,17 @@
 
 
 {% macro affected_persons_ctes(latest_run) -%}
-    {#- Four CTEs for the models kept per person (int_person_event_stats, int_person_products,
+    {#- Three CTEs for the models kept per person (int_person_event_stats, int_person_products,
         fct_funnel_steps): `changed_events`, the fct_events rows written since the calling
         model's latest run `latest_run` (its built_after(this); macro changed_events); the
         `reidentified_anonymous_ids` of the anonymous ones among them that the model saw
-        before (macro merged_before_latest_run);
-        `regrouped_persons`, every person such an event can have belonged to before or belong to
-        now (its `anon:` person and each user that ever claimed its anonymous id) — the only
-        persons that can have lost events; and `affected_persons`, those and the current person
-        of each changed row: the persons whose events can have changed. Every other person of a
-        changed row only gained events.
+        before (macro merged_before_latest_run); and `regrouped_persons`, every person such an
+        event can have belonged to before or belong to now (its `anon:` person and each user
+        that ever claimed its anonymous id) — the only persons that can have lost events.
+        Those and the current person of each changed row are the affected persons, whose events
+        can have changed; every other person of a changed row only gained events.
         The models read the persons' rows with a semi-join, `person_id in (select person_id
-        from affected_persons)` (or a subset of them): PostgreSQL knows no statistics
+        from …)` over (a subset of) the affected persons: PostgreSQL knows no statistics
         of a CTE, and on an inner join it hashed all of fct_events rather than the persons
         (9.5 s at 10M events; the semi-join reads them through the person_id index). -#}
 changed_events as materialized (
@@ -147,17 +146,6 @@ regrouped_persons as (
     -- or a shared_users row with that very id.
     select anonymous_id as person_id
     from reidentified_anonymous_ids
-
-),
-
-affected_persons as (
-
-    select person_id from changed_events
-    where person_id is not null
-
-    union
-
-    select person_id from regrouped_persons
 
 )
 {%- endmacro %}

@@ -33,6 +33,17 @@ with
 
 {{ affected_persons_ctes(built_after(this)) }},
 
+affected_persons as (
+
+    select person_id from changed_events
+    where person_id is not null
+
+    union
+
+    select person_id from regrouped_persons
+
+),
+
 step_events as (
 
     -- A semi-join (see affected_persons_ctes).
