@@ -198,7 +198,7 @@ def pipeline_definitions(
     """Every area's assets and checks, bound to `target` and the given client resources."""
     from orchestration.definitions import AREAS
     from orchestration.defs.dbt.assets import DBT_ASSETS, dbt_resource
-    from orchestration.defs.resources import WarehouseResource
+    from orchestration.defs.resources import warehouse_resource
     from orchestration.defs.shared import SHARED_TABLES, shared_key
 
     sources = dg.define_asset_job(
@@ -211,7 +211,7 @@ def pipeline_definitions(
         *AREAS,
         dg.Definitions(
             resources={
-                "warehouse": WarehouseResource(url=target.url),
+                "warehouse": warehouse_resource(target),
                 "dbt": dbt_resource(),
                 **client_resources,
             },

@@ -1,8 +1,9 @@
 """The dbt connection settings, derived from the warehouse URL in this one place.
 
-`dbt_project/profiles.yml` reads only the `ACD_DBT_*` variables built here, so the CLI, the
-Dagster dbt resource and the tests all point dbt at exactly the warehouse `ACD_WAREHOUSE_URL`
-names.
+`dbt_project/profiles.yml` reads only the variables built here (`ACD_DBT_*`, and the password
+in `DBT_ENV_SECRET_ACD_PG_PASSWORD`, whose value dbt scrubs from its logs and artifacts), so the
+CLI, the Dagster dbt resource and the tests all point dbt at exactly the warehouse
+`ACD_WAREHOUSE_URL` names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from acd_analytics.warehouse_url import WarehouseTarget
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+DBT_PASSWORD_SETTING = "DBT_ENV_SECRET_ACD_PG_PASSWORD"
 
 
 class DbtTargetError(ValueError):
@@ -41,7 +43,8 @@ def dbt_env(target: WarehouseTarget) -> dict[str, str]:
         "ACD_DBT_PG_HOST": target.host or "localhost",
         "ACD_DBT_PG_PORT": str(target.port or 5432),
         "ACD_DBT_PG_USER": target.user or "",
-        "ACD_DBT_PG_PASSWORD": target.password or "",
+        # dbt scrubs the values of DBT_ENV_SECRET_* variables from its logs and artifacts.
+        DBT_PASSWORD_SETTING: target.password or "",
         "ACD_DBT_PG_DBNAME": target.database or "",
         # libpq sessions in UTC, so `::date` and date_trunc mean the UTC day (SPEC §7).
         "PGTZ": "UTC",

@@ -19,7 +19,7 @@ from orchestration.defs.ingest.assets import ASSETS
 from orchestration.defs.ingest.checks import CHECKS
 from orchestration.defs.ingest.resources import sample_client_resources
 from orchestration.defs.partitions import range_tags
-from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.resources import warehouse_resource
 from orchestration.pipeline import world_days
 from tests.orchestration.conftest import server_base_urls
 from warehouse_db.connection import connect
@@ -40,7 +40,7 @@ RAW_TABLES = (
 
 def _resources(server: SampleWorldServer, target: WarehouseTarget) -> dict[str, Any]:
     return {
-        "warehouse": WarehouseResource(url=target.url),
+        "warehouse": warehouse_resource(target),
         **sample_client_resources(server_base_urls(server), server.manifest),
     }
 

@@ -68,3 +68,12 @@ def test_default_is_embedded_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACD_WAREHOUSE_URL", "duckdb:///other.duckdb")
     assert resolve_warehouse_url() == "duckdb:///other.duckdb"
     assert resolve_warehouse_url("duckdb:///explicit.duckdb") == "duckdb:///explicit.duckdb"
+
+
+def test_the_repr_of_a_target_hides_the_password() -> None:
+    target = parse_warehouse_url("postgresql+psycopg://acd:s3cret@db:5432/warehouse")
+    assert (
+        repr(target)
+        == "WarehouseTarget('postgres', 'postgresql+psycopg://acd:***@db:5432/warehouse')"
+    )
+    assert "s3cret" not in f"{target!r} {[target]}"

@@ -93,7 +93,9 @@ def _build(
     dbt_vars: Mapping[str, str],
 ) -> Iterator[Any]:
     # profiles.yml reads the target from ACD_DBT_*; the dbt subprocess inherits this process's env.
-    os.environ.update(dbt_env(warehouse.target))
+    target = warehouse.target
+    os.environ.update(dbt_env(target))
+    context.log.info(f"dbt build on {target.redacted()}")
     args = ["build", *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else [])]
     yield from dbt.cli(args, context=context).stream()
 

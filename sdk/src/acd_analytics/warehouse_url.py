@@ -46,6 +46,10 @@ class WarehouseTarget:
         """The URL with any password replaced, safe for logs and error messages."""
         return redact_url(self.url)
 
+    def __repr__(self) -> str:
+        # Targets end up in tracebacks, test reports and Dagster's error events.
+        return f"WarehouseTarget({self.backend!r}, {self.redacted()!r})"
+
 
 def redact_url(url: str) -> str:
     parts = urlsplit(url)
