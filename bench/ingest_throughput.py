@@ -1,7 +1,7 @@
 """Meta insights ingest throughput: rows/s from fake-API page to committed raw row.
 
 Method: a fake Graph API (an in-process `httpx.MockTransport`, no network) serves ADS x DAYS
-insights rows shaped like `../shared/fixtures/meta/insights_page1.json`, 500 per page. The
+insights rows shaped like `tests/fixtures/meta/insights_page1.json`, 500 per page. The
 real connector (`ingest_meta`: HTTP client, paging, validation, key parsing, set-based
 upsert with restatement and cursor, one transaction per window) loads them into a fresh
 migrated warehouse. Three timings per backend:
@@ -45,8 +45,10 @@ from warehouse_db.connection import connect
 from warehouse_db.migrations import migrate
 from warehouse_db.raw_load import RawWriter, dump_payload
 
-ACCOUNT = "act_798085168510957"
-FIXTURE = Path("/work/shared/fixtures/meta/insights_page1.json")
+ACCOUNT = "act_1023847561209384"
+FIXTURE = (
+    Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "meta" / "insights_page1.json"
+)
 PAGE = 500
 BASE = "https://graph.bench/v21.0"
 

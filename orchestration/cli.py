@@ -1,4 +1,4 @@
-"""The `acd-warehouse` command line (SPEC §4).
+"""The `acd-warehouse` command line (docs/REFERENCE.md, Commands).
 
 Each command is a thin shell around a library call (see `orchestration.commands`); any
 failure ends the process with a non-zero status and one line on stderr that says what went

@@ -1,4 +1,4 @@
-"""The demo's readable summary of the marts: a few questions each mart answers (SPEC §7).
+"""The demo's readable summary of the marts: a few questions each mart answers (docs/METRICS.md).
 
 Plain SQL that reads the same on DuckDB and PostgreSQL; each section says so when its mart
 is empty instead of hiding it.

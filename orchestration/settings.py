@@ -1,4 +1,4 @@
-"""Source settings from the environment (SPEC §3): the only place that reads them.
+"""Source settings from the environment (docs/REFERENCE.md, Settings): the only place that reads them.
 
 `ingest/` never reads the environment; the command line and the Dagster resources build
 the connectors' typed configs here. A missing credential raises `MissingCredentials`

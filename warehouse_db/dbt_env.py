@@ -46,7 +46,7 @@ def dbt_env(target: WarehouseTarget) -> dict[str, str]:
         # dbt scrubs the values of DBT_ENV_SECRET_* variables from its logs and artifacts.
         DBT_PASSWORD_SETTING: target.password or "",
         "ACD_DBT_PG_DBNAME": target.database or "",
-        # libpq sessions in UTC, so `::date` and date_trunc mean the UTC day (SPEC §7).
+        # libpq sessions in UTC, so `::date` and date_trunc mean the UTC day (docs/METRICS.md, Conventions).
         "PGTZ": "UTC",
         # No JIT: the planner overestimates the CTE-heavy models by orders of magnitude (1.2
         # billion rows for 33 thousand), so JIT compiled for 9 of an incremental fct_events'

@@ -1,4 +1,4 @@
-"""The one place that writes API objects into the raw schemas (SPEC §5.2), on either backend.
+"""The one place that writes API objects into the raw schemas (docs/REFERENCE.md, Raw schemas), on either backend.
 
 A connector hands over a page (or a restated window) of rows: the table's key columns plus
 `payload`, the full API object. `RawWriter.upsert` stages them set-based (DuckDB: an Arrow

@@ -1,4 +1,4 @@
-"""Login roles for products and analysts on a PostgreSQL warehouse (SPEC §5.1).
+"""Login roles for products and analysts on a PostgreSQL warehouse (docs/REFERENCE.md, Tables the products write).
 
 A product role may insert and read only its own product's rows of `shared_events` and
 `shared_assets` (row-level security, migration 3); an analyst role reads everything. Role

@@ -1,5 +1,5 @@
 {% macro attribution_touchpoints(conversions, touchpoint_events) -%}
-    {#- One row per conversion × touchpoint (SPEC §7.4) for the conversions of the relation or CTE
+    {#- One row per conversion × touchpoint (docs/METRICS.md, Attribution) for the conversions of the relation or CTE
         `conversions` (conversion_event_id, conversion_at, person_id; person_id not null) over
         the events of `touchpoint_events` (event_id, person_id, occurred_at, product, channel,
         campaign_id, ad_id; channel and person_id not null). Used by int_attribution_touchpoints

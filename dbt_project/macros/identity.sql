@@ -1,4 +1,4 @@
-{#- SPEC §7.1: '', null, 'undefined', '0', '-1', 'anonymous', 'guest' (any case, surrounding
+{#- docs/METRICS.md, Identity: '', null, 'undefined', '0', '-1', 'anonymous', 'guest' (any case, surrounding
     blanks ignored) are never identifiers. The text 'null' is treated like null. Returns the
     trimmed value, or null when it is blocked. -#}
 {% macro identifier_or_null(column) -%}
@@ -14,7 +14,7 @@
     nullif(lower(trim({{ column }})), '')
 {%- endmacro %}
 
-{#- SPEC §7.1: the person of an event is its user, else the user that first claimed its
+{#- docs/METRICS.md, Identity: the person of an event is its user, else the user that first claimed its
     anonymous id, else `anon:<anonymous_id>`. -#}
 {% macro person_id(user_id, claimed_user_id, anonymous_id) -%}
     coalesce(

@@ -1,4 +1,4 @@
-{#- Stripe amounts are integers in the currency's minor unit (SPEC §7): zero-decimal
+{#- Stripe amounts are integers in the currency's minor unit (docs/METRICS.md, Conventions): zero-decimal
     currencies are not divided, three-decimal ones are divided by 1000, the rest by 100.
     Multiplying by a decimal literal keeps the result exact on both backends. -#}
 

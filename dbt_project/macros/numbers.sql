@@ -54,7 +54,7 @@
 {%- endmacro %}
 
 
-{#- a / b, null when b is 0 or null (ratios of §7.6). -#}
+{#- a / b, null when b is 0 or null (ratios of docs/METRICS.md, Creative performance). -#}
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0))
 {%- endmacro %}

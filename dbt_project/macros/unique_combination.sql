@@ -1,5 +1,5 @@
 {#- Generic test: the combination of `combination_of_columns` is unique in the model
-    (dbt_utils' test, which cannot be installed here; SPEC §5.3). -#}
+    (dbt_utils' test, which cannot be installed here; docs/REFERENCE.md, dbt schemas). -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
 with grouped as (

@@ -11,7 +11,7 @@ DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
 INSIGHTS_PATH = "{account}/insights"
 ADS_PATH = "{account}/ads"
 
-# What SPEC §7.5 needs, at level=ad with time_increment=1.
+# What docs/METRICS.md, Ads needs, at level=ad with time_increment=1.
 INSIGHTS_FIELDS = (
     "account_id",
     "account_name",

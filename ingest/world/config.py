@@ -16,7 +16,7 @@ PRODUCT_DOMAINS = {
     "waitlistlab": "https://waitlistlab.com",
 }
 
-# Minor-unit exponent of each currency the world charges in (SPEC §7: JPY 0, KWD 3).
+# Minor-unit exponent of each currency the world charges in (docs/METRICS.md, Conventions; JPY 0, KWD 3).
 CURRENCY_EXPONENTS = {"usd": 2, "jpy": 0, "kwd": 3}
 # Rough value of one major unit in USD, for the ad platforms' purchase values.
 USD_PER_UNIT = {"usd": 1.0, "jpy": 1 / 150, "kwd": 3.25}
@@ -29,7 +29,7 @@ class Offer:
     key: str
     product_key: str
     product_name: str
-    acd_product: str  # Stripe product metadata `acd_product` (SPEC §7.9)
+    acd_product: str  # Stripe product metadata `acd_product` (docs/METRICS.md, Revenue)
     currency: str
     unit_amount: int  # minor units
     interval: str | None  # None = one-time; else day|week|month|year

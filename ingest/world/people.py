@@ -421,7 +421,7 @@ class PersonSimulation:
         if self.index == FAULT_GRANT_WITHOUT_PURCHASE:
             self.grant_without_purchase(bought_at + timedelta(days=1))
         if self.billing.customer is not None and self.user_row and rng.random() < 0.9:
-            # Most products record the Stripe customer; the rest join by email (SPEC §7.1).
+            # Most products record the Stripe customer; the rest join by email (docs/METRICS.md, Identity).
             self.user_row["stripe_customer_id"] = self.billing.customer["id"]
             self.user_row["updated_at"] = bought_at
 

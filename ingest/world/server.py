@@ -930,7 +930,7 @@ class SampleWorldServer:
         return self.world.manifest
 
     def source_settings(self) -> dict[str, str]:
-        """The SPEC §3 settings that point the real connectors at this server (placeholder
+        """The settings (docs/REFERENCE.md, Settings) that point the real connectors at this server (placeholder
         tokens: the server only checks that one is sent, the way the vendors expect)."""
         accounts = self.manifest["accounts"]
         return {

@@ -1,4 +1,4 @@
-"""`demo`: the main job on a fresh warehouse (SPEC §4).
+"""`demo`: the main job on a fresh warehouse (docs/REFERENCE.md, Commands).
 
 Migrate, seed the sample world (events through the SDK), then run the whole Dagster code
 location in-process with the sample client resources (`orchestration.pipeline`): the real

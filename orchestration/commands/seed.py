@@ -1,4 +1,4 @@
-"""`seed`: write the deterministic sample world (SPEC §4, §8) into the warehouse and to disk.
+"""`seed`: write the deterministic sample world (docs/REFERENCE.md, Commands) into the warehouse and to disk.
 
 Product tables go straight to the warehouse, events through the tracking SDK (as the
 products send them), and the ad and billing platforms' API payloads to `--out` for the sample

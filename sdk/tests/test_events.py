@@ -1,4 +1,4 @@
-"""Validation rules of SPEC §5.1 and §6 (pure functions, no warehouse)."""
+"""Validation rules of docs/REFERENCE.md, Tables the products write and Event contract (pure functions, no warehouse)."""
 
 from __future__ import annotations
 

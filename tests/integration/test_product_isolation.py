@@ -1,4 +1,4 @@
-"""Row-level security on PostgreSQL: a product role touches only its own rows (SPEC §5.1).
+"""Row-level security on PostgreSQL: a product role touches only its own rows (docs/REFERENCE.md, Tables the products write).
 
 These tests connect as the roles that `acd-warehouse roles` creates, never as the owner.
 """

@@ -1,4 +1,4 @@
-"""Versioned migrations of the warehouse tables (SPEC §5.1, §5.2).
+"""Versioned migrations of the warehouse tables (docs/REFERENCE.md, Tables the products write and Raw schemas).
 
 Each migration is a module in `versions/` with a `VERSION`, a `NAME` and a function
 `statements(backend) -> list[str]`. `migrate` applies the pending ones in order, each in its

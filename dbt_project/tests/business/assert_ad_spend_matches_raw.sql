@@ -1,4 +1,4 @@
--- SPEC §7.5: each day's ad spend in fct_ad_performance_daily equals the raw spend the
+-- docs/METRICS.md, Ads: each day's ad spend in fct_ad_performance_daily equals the raw spend the
 -- platforms reported for that day (per platform and currency, to 1e-6).
 
 with raw_meta as (

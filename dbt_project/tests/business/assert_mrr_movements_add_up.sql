@@ -1,4 +1,4 @@
--- SPEC §7.9: for every month × product × currency, the previous month's ending MRR plus new,
+-- docs/METRICS.md, Revenue: for every month × product × currency, the previous month's ending MRR plus new,
 -- expansion and reactivation, minus contraction and churn, is the ending MRR (to 1e-6).
 
 with movements as (

@@ -1,4 +1,4 @@
--- SPEC §7.4: for every conversion and model the attributed values sum to the conversion value.
+-- docs/METRICS.md, Attribution: for every conversion and model the attributed values sum to the conversion value.
 select
     conversion_event_id,
     model,

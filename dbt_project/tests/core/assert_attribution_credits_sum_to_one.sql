@@ -1,4 +1,4 @@
--- SPEC §7.4: for every conversion and model the credits sum to 1.
+-- docs/METRICS.md, Attribution: for every conversion and model the credits sum to 1.
 select
     conversion_event_id,
     model,

@@ -1,4 +1,4 @@
--- SPEC §7.4: every conversion has rows in all five models, and `direct` only when it has no touchpoint.
+-- docs/METRICS.md, Attribution: every conversion has rows in all five models, and `direct` only when it has no touchpoint.
 -- Checked for the conversions the latest runs of fct_events and fct_attribution_credits wrote.
 with
 

@@ -1,4 +1,4 @@
--- SPEC §7.3: a reached step k > 1 has its step k − 1, is reached no earlier than it, and
+-- docs/METRICS.md, Funnels: a reached step k > 1 has its step k − 1, is reached no earlier than it, and
 -- within the step's conversion window from entry.
 -- Checked for the persons the latest run of fct_funnel_steps wrote: it replaces a person's
 -- steps whole, so their rows are all of that run.

@@ -1,4 +1,4 @@
--- SPEC §7.4: no touchpoint after its conversion or more than the lookback before it.
+-- docs/METRICS.md, Attribution: no touchpoint after its conversion or more than the lookback before it.
 select *
 from {{ latest_run_rows(ref('fct_attribution_credits')) }}
 where touchpoint_at > conversion_at

@@ -66,7 +66,7 @@ MART_SUITES = (
                 "ExpectColumnValuesToBeInSet",
                 "movement",
                 {"value_set": list(MRR_MOVEMENTS)},
-                meaning="movement is not one of SPEC §7.9",
+                meaning="movement is not one of docs/METRICS.md, Revenue",
             ),
         ),
         ("subscription_id", "month"),
@@ -80,11 +80,11 @@ MART_SUITES = (
                 "ExpectColumnValuesToBeInSet",
                 "issue_type",
                 {"value_set": list(RECONCILIATION_ISSUES)},
-                meaning="issue_type is not one of SPEC §7.10",
+                meaning="issue_type is not one of docs/METRICS.md, Entitlement reconciliation",
             ),
         ),
         ("source_purchase_id", "app"),
-        "Every reconciliation issue type is one SPEC §7.10 defines.",
+        "Every reconciliation issue type is one defined in docs/METRICS.md, Entitlement reconciliation.",
     ),
 )
 

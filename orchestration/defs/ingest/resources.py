@@ -1,7 +1,7 @@
 """The Meta, TikTok and Stripe clients as Dagster resources: live and sample implementations.
 
 Both implementations run the real connector code (`ingest.*`); they differ in where the
-settings come from. The live ones take every setting of SPEC §3 from the environment through
+settings come from. The live ones take every setting (docs/REFERENCE.md, Settings) from the environment through
 `dg.EnvVar` (so the UI and logs show the variable's name, never its value) and validate them
 with `orchestration.settings`. The sample ones point at the sample transport
 (`ingest.world.server`) with placeholder tokens, and pin the connectors' clock to the sample
@@ -210,7 +210,7 @@ class SampleTikTokResource(TikTokResource):
 class TikTokDisplayResource(dg.ConfigurableResource):
     """TikTok Display API: a snapshot of every video's cumulative counters per call.
 
-    A resource of its own (not part of `tiktok`) because its token is optional in SPEC §3:
+    A resource of its own (not part of `tiktok`) because its token is optional in docs/REFERENCE.md, Settings:
     without TIKTOK_DISPLAY_ACCESS_TOKEN only the video snapshots fail, naming the variable."""
 
     def token(self) -> str:

@@ -171,7 +171,7 @@ class Client:
         session_id: str | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> str:
-        """Write an `identify` event: `user_id` has these `traits` (SPEC §6.2)."""
+        """Write an `identify` event: `user_id` has these `traits` (docs/REFERENCE.md, Standard events)."""
         if not user_id:
             raise InvalidEvent("user_id", "is required for identify")
         return self.track(

@@ -1,4 +1,4 @@
-"""Validate and stamp one event (SPEC §5.1, §6), synchronously, before anything is queued.
+"""Validate and stamp one event (docs/REFERENCE.md, Tables the products write and Event contract), synchronously, before anything is queued.
 
 An event travels through the SDK as an `EventRecord`, a plain tuple in the column order of
 `shared_events` (minus the columns the warehouse or the consumer fills in): cheap to build,
@@ -34,7 +34,7 @@ EventRecord = tuple[str, str, str, str | None, str | None, str | None, int, str,
 
 
 class InvalidEvent(ValueError):
-    """An event breaks the contract of SPEC §6; `field` names the offending field."""
+    """An event breaks the contract of docs/REFERENCE.md, Event contract; `field` names the offending field."""
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
@@ -42,7 +42,7 @@ class InvalidEvent(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Property checks of the standard events (SPEC §6.2)
+# Property checks of the standard events (docs/REFERENCE.md, Standard events)
 
 Check = Callable[[str, Any], None]
 

@@ -3,7 +3,7 @@
 - PostgreSQL: `COPY … FROM STDIN` into a temporary staging table, then one
   `INSERT … SELECT … ON CONFLICT (event_id) DO NOTHING`, in one transaction. Staging is needed
   twice over: `COPY` cannot skip duplicates, and PostgreSQL refuses `COPY FROM` into a table
-  with row-level security for roles that do not own it (the product roles of SPEC §5.1).
+  with row-level security for roles that do not own it (the product roles of docs/REFERENCE.md, Tables the products write).
 - DuckDB: the batch's journal lines go in as one string parameter of one
   `INSERT OR IGNORE … SELECT`, which splits and parses them inside DuckDB (see `DuckDBSink`).
   A DuckDB file is open for writing by one process at a time; inside a process the sink keeps

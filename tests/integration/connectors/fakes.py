@@ -1,4 +1,4 @@
-"""Local fake APIs (httpx transports) that answer like the real ones (../shared/fixtures),
+"""Local fake APIs (httpx transports) that answer like the real ones (tests/fixtures),
 a fake clock that records waits instead of sleeping, and raw-table snapshots."""
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from acd_analytics.warehouse_url import WarehouseTarget
 from warehouse_db.connection import connect
 from warehouse_db.migrations.versions.v0002_raw_tables import RAW_TABLES
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures"
-if not FIXTURES.exists():  # the checkout may live elsewhere; the shared folder does not
-    FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
 
 
 def fixture(name: str) -> Any:
@@ -91,7 +89,7 @@ def meta_row(account: str, ad: int, day: date, spend: str = "14.35") -> dict[str
     row = copy.deepcopy(META_TEMPLATE)
     row.update(
         account_id=account.removeprefix("act_"),
-        ad_id=f"2385469575{ad:07d}",
+        ad_id=f"1202084113{ad:08d}",
         ad_name=f"ad {ad}",
         date_start=day.isoformat(),
         date_stop=day.isoformat(),
@@ -184,7 +182,7 @@ TIKTOK_VIDEO_PAGES = [
 
 def tiktok_row(ad: int, day: date, spend: str = "20.000") -> dict[str, Any]:
     row = copy.deepcopy(TIKTOK_TEMPLATE)
-    row["dimensions"] = {"ad_id": f"17141250511{ad:05d}", "stat_time_day": f"{day} 00:00:00"}
+    row["dimensions"] = {"ad_id": f"73582019466{ad:05d}", "stat_time_day": f"{day} 00:00:00"}
     row["metrics"]["spend"] = spend
     return row
 
@@ -193,11 +191,11 @@ def tiktok_ad(
     ad: int, status: str = "ENABLE", modified: str = "2024-05-01 10:00:00"
 ) -> dict[str, Any]:
     return {
-        "ad_id": f"17141250511{ad:05d}",
+        "ad_id": f"73582019466{ad:05d}",
         "ad_name": f"ad {ad}",
         "advertiser_id": "7000000000000000001",
-        "campaign_id": "1714125042508817",
-        "adgroup_id": "1714125049901106",
+        "campaign_id": "7358201946610022",
+        "adgroup_id": "7358201946610038",
         "operation_status": status,
         "secondary_status": "AD_STATUS_DELIVERY_OK",
         "create_time": "2024-04-20 09:00:00",

@@ -24,7 +24,7 @@ from ingest._common.errors import MalformedPage
 from ingest._common.secrets import Secret
 from ingest.meta import MetaConfig, ingest_meta
 
-ACCOUNT = "act_798085168510957"
+ACCOUNT = "act_1023847561209384"
 DAYS = [date(2024, 5, 1) + timedelta(days=i) for i in range(5)]
 TOKEN = "meta-secret-token"
 
@@ -70,9 +70,9 @@ def test_multi_page_load_is_complete_and_rerun_changes_nothing(warehouse, writer
     )
     updated = query(
         warehouse,
-        "select updated_time from raw_meta.ads where ad_id = '23853619670410398'",
+        "select updated_time from raw_meta.ads where ad_id = '120201876543210042'",
     )[0][0]
-    assert updated == datetime(2023, 3, 22, 5, 41, 46, tzinfo=UTC)  # -0700 parsed
+    assert updated == datetime(2023, 11, 15, 3, 26, 8, tzinfo=UTC)  # -0800 parsed
     cursor = query(warehouse, "select cursor_value from raw_meta._sync_state")
     assert cursor == [("2024-05-05",)]
 
@@ -103,7 +103,7 @@ def test_throttle_error_waits_as_long_as_meta_says(warehouse, writer) -> None:
     api.faults[2] = status(400, fixture("meta/rate_limit_error.json"), throttled)
     fake_clock = clock()
     ingest_meta(config(), writer, clock=fake_clock, transport=api.transport())
-    assert fake_clock.sleeps[0] == 47 * 60  # estimated_time_to_regain_access is in minutes
+    assert fake_clock.sleeps[0] == 23 * 60  # estimated_time_to_regain_access is in minutes
     assert len(insights_table(warehouse)) == 10
 
 
@@ -131,7 +131,7 @@ def test_usage_header_at_95_percent_pauses_before_the_next_call(warehouse, write
     api.headers = {
         "X-Business-Use-Case-Usage": json.dumps(
             {
-                "798085168510957": [
+                "1023847561209384": [
                     {
                         "type": "ads_insights",
                         "call_count": 95,
@@ -182,7 +182,7 @@ def test_malformed_page_fails_naming_page_and_field_and_writes_nothing_of_it(
     api.faults[2] = status(200, {"data": [{"ad_id": "1", "account_id": "1"}], "paging": {}})
     with pytest.raises(
         MalformedPage,
-        match=r"insights act_798085168510957 .* page 2: field 'data\[0\]\.date_start' is missing",
+        match=r"insights act_1023847561209384 .* page 2: field 'data\[0\]\.date_start' is missing",
     ):
         ingest_meta(config(), writer, clock=clock(), transport=api.transport())
     assert insights_table(warehouse) == []

@@ -102,7 +102,7 @@ def test_full_sync_loads_everything_and_rerun_changes_nothing(warehouse, writer,
         ("si_0", "sub_many"),
         ("si_1", "sub_many"),
         ("si_2", "sub_many"),
-        ("si_QXhVnC2h0Jczwc", "sub_small"),
+        ("si_Q3nX5cVbR2aKtE", "sub_small"),
     ]
     assert sorted(query(warehouse, "select id from raw_stripe.invoice_line_items")) == [
         ("il_0",),

@@ -83,7 +83,7 @@ def test_each_run_adds_a_video_snapshot_and_status_changes_are_kept(warehouse, w
     assert query(warehouse, "select count(*) from raw_tiktok.video_snapshots") == [(10,)]
     history = query(
         warehouse,
-        "select operation_status from raw_tiktok.ads where ad_id = '1714125051100000' "
+        "select operation_status from raw_tiktok.ads where ad_id = '7358201946600000' "
         "order by modify_time",
     )
     assert history == [("ENABLE",), ("DISABLE",)]

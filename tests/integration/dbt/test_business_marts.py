@@ -1,4 +1,4 @@
-"""The business marts (SPEC §7.5 to §7.11) on hand-built raw rows, on DuckDB and PostgreSQL.
+"""The business marts (docs/METRICS.md, Ads to Unified) on hand-built raw rows, on DuckDB and PostgreSQL.
 
 One small world is inserted as the connectors and products would write it: raw API payloads
 in the fixtures' shapes (Meta numbers as strings with overlapping purchase action types,

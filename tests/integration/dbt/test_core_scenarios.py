@@ -1,4 +1,4 @@
-"""Hand-built scenarios for the dbt core (SPEC §7.1 to §7.4): events go through the SDK, Stripe
+"""Hand-built scenarios for the dbt core (docs/METRICS.md, Identity to Attribution): events go through the SDK, Stripe
 objects straight into raw_stripe; `dbt build` runs once per backend for the whole module and
 the tests assert exact identities, funnel counts and attribution credits per model."""
 
@@ -31,7 +31,7 @@ MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay")
 
 
 def eid(n: int) -> str:
-    """A readable, ordered event id: ties in time are broken by event_id (SPEC §7.4)."""
+    """A readable, ordered event id: ties in time are broken by event_id (docs/METRICS.md, Attribution)."""
     return str(uuid.UUID(int=n))
 
 
@@ -40,7 +40,7 @@ def meta(name: str = "camp_meta", ad: str = "ad_meta") -> dict[str, Any]:
 
 
 def url(query_string: str) -> dict[str, Any]:
-    """A context whose campaign is only in page.url (SPEC §6.1)."""
+    """A context whose campaign is only in page.url (docs/REFERENCE.md, Context)."""
     return {"page": {"url": f"https://example.com/landing?{query_string}", "path": "/landing"}}
 
 
@@ -267,7 +267,7 @@ USERS = [
     ("u_carol", "carol@example.com", None),
 ]
 
-# (table, id, payload): amounts in minor units (SPEC §7).
+# (table, id, payload): amounts in minor units (docs/METRICS.md, Conventions).
 STRIPE = [
     (
         "charges",
@@ -331,7 +331,7 @@ STRIPE = [
             "created": 1740830400,
         },
     ),
-    # Carol's customer object: its own email (not normalized) is how she is found (SPEC §7.1).
+    # Carol's customer object: its own email (not normalized) is how she is found (docs/METRICS.md, Identity).
     (
         "customers",
         "cus_carol",
@@ -363,7 +363,7 @@ STRIPE = [
 ]
 
 
-# Ad reports (SPEC §7.5): (platform, ad_id, day, campaign_id, spend, currency). Meta's camp_meta
+# Ad reports (docs/METRICS.md, Ads): (platform, ad_id, day, campaign_id, spend, currency). Meta's camp_meta
 # spends on T0's day and on a day without any conversion credited to it; TikTok's camp_tt on
 # T0's day.
 AD_SPEND = [
@@ -513,7 +513,7 @@ def built(
     return built_targets[request.param]
 
 
-# --- identity (SPEC §7.1) ----------------------------------------------------------------
+# --- identity (docs/METRICS.md, Identity) ---------------------------------------------------------
 
 
 def test_person_of_each_event(built: WarehouseTarget) -> None:
@@ -562,7 +562,7 @@ def test_dim_persons(built: WarehouseTarget) -> None:
     assert rows["anon:a_dave"] == (None, False, None, None, 1, 1)
 
 
-# --- channels and campaign fields (SPEC §6.1, §7.2) ------------------------------------------
+# --- channels and campaign fields (docs/REFERENCE.md, Context; docs/METRICS.md, Channels) ---------
 
 
 def test_channels_and_campaign_fields(built: WarehouseTarget) -> None:
@@ -592,7 +592,7 @@ def test_stripe_major_units(built: WarehouseTarget) -> None:
     }
 
 
-# --- attribution (SPEC §7.4) ---------------------------------------------------------------
+# --- attribution (docs/METRICS.md, Attribution) ---------------------------------------------------
 
 
 def credits(
@@ -739,7 +739,7 @@ def test_channel_report(built: WarehouseTarget) -> None:
     assert totals == pytest.approx({model: float(conversions) for model in MODELS})
 
 
-# --- funnels (SPEC §7.3) ---------------------------------------------------------------------
+# --- funnels (docs/METRICS.md, Funnels) -----------------------------------------------------------
 
 
 def test_funnel_steps(built: WarehouseTarget) -> None:
@@ -785,7 +785,7 @@ def test_funnel_conversion(built: WarehouseTarget) -> None:
     ]
 
 
-# --- the same marts on both backends (SPEC §1, §5.3) -----------------------------------------
+# --- the same marts on both backends (docs/REFERENCE.md, dbt schemas) -----------------------------
 
 CORE_MARTS = {
     "fct_events": "event_id",

@@ -1,4 +1,4 @@
-"""The dbt project builds on an empty warehouse on both backends (SPEC §5.2, §5.3)."""
+"""The dbt project builds on an empty warehouse on both backends (docs/REFERENCE.md, Raw schemas and dbt schemas)."""
 
 from __future__ import annotations
 
@@ -18,5 +18,5 @@ def test_build_on_an_empty_warehouse(warehouse: WarehouseTarget, run_dbt: RunDbt
     dbt_schemas = {
         s for s in schemas if s in {"staging", "intermediate", "marts"} or s.endswith("_staging")
     }
-    # Whatever dbt creates lands in exactly the SPEC's schema names, never `<target>_<custom>`.
+    # Whatever dbt creates lands in exactly the schema names of docs/REFERENCE.md, never `<target>_<custom>`.
     assert all(s in {"staging", "intermediate", "marts"} for s in dbt_schemas)

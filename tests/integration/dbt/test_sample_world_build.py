@@ -133,7 +133,7 @@ def marts(target: WarehouseTarget) -> list[str]:
 
 def test_every_mart_is_built_and_non_empty(built: Built) -> None:
     names = marts(built.target)
-    # the marts of SPEC §7, at least
+    # the marts of docs/METRICS.md, at least
     assert {
         "dim_persons",
         "fct_events",

@@ -1,4 +1,4 @@
-"""No loss, no duplicates when things go wrong (SPEC §9): kill -9, warehouse outage, RLS roles."""
+"""No loss, no duplicates when things go wrong (README.md, Tracking events): kill -9, warehouse outage, RLS roles."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from ingest.world.events import ListEventWriter, WorldEvent
 from ingest.world.generate import ListTableSink, generate_world
 from ingest.world.store import WorldFiles, read_jsonl
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
 END_DATE = date(2024, 6, 30)
 
 

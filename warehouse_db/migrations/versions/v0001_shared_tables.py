@@ -1,4 +1,4 @@
-"""The tables the products write (SPEC §5.1): events, users, entitlements, assets."""
+"""The tables the products write (docs/REFERENCE.md, Tables the products write): events, users, entitlements, assets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The raw schemas that `acd-warehouse ingest` fills (SPEC §5.2), created empty.
+"""The raw schemas that `acd-warehouse ingest` fills (docs/REFERENCE.md, Raw schemas), created empty.
 
 Every raw table keeps the full API object in `payload` beside its natural-key columns and
 the load metadata `_account_id` (the ad account, advertiser or Stripe account it came from)

@@ -1,4 +1,4 @@
-"""Row-level security that isolates products on PostgreSQL (SPEC §5.1).
+"""Row-level security that isolates products on PostgreSQL (docs/REFERENCE.md, Tables the products write).
 
 `acd_access_roles` maps each login role made by `acd-warehouse roles` to the product whose
 rows it may touch (`product` null: an analyst, who reads every row). The policies apply to

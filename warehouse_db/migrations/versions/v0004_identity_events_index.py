@@ -1,7 +1,7 @@
 """An index of the identity events (`identify`, `alias`) of `shared_events`, on PostgreSQL.
 
 The identity models read these few events on every dbt run (the emails of `identify`, the
-previous ids of `alias`, SPEC §7.1): without the index each read is a sequential scan of every
+previous ids of `alias`, docs/METRICS.md, Identity): without the index each read is a sequential scan of every
 stored event. A partial index holds only those rows, so it stays small and costs nothing on
 the inserts of other events. DuckDB prunes its scans itself: there this migration creates
 nothing (see v0001).

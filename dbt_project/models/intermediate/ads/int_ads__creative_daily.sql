@@ -1,5 +1,5 @@
 -- One row per platform × ad × date with delivery or a `last_touch` conversion: the ad's
--- delivery metrics (SPEC §7.5), its warehouse conversions and value (SPEC §7.6), and the
+-- delivery metrics (docs/METRICS.md, Ads), its warehouse conversions and value (docs/METRICS.md, Creative performance), and the
 -- asset and hook it carries. Conversion value counts only conversions in the ad account's
 -- currency (there is no exchange-rate table); conversions in other currencies are counted
 -- in `conversions` and their value reported apart.

@@ -1,5 +1,5 @@
 {#- One row per platform × ad × conversion UTC date × currency: warehouse conversions credited
-    by the `last_touch` model to a touchpoint of that ad (SPEC §7.6; the ad is the touchpoint's
+    by the `last_touch` model to a touchpoint of that ad (docs/METRICS.md, Creative performance; the ad is the touchpoint's
     `utm_content`, the platform its channel).
     Incremental (delete+insert by conversion_date) like int_channel_credits_daily: a run
     recomputes, from all of their credits, the dates of the credits written since its own latest

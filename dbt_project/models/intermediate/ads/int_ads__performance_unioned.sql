@@ -1,5 +1,5 @@
 -- One row per platform per ad per platform-local day: Meta insights and TikTok reports in one
--- shape (SPEC §7.5). Dates are the ad account's own day, as the platforms bucket them.
+-- shape (docs/METRICS.md, Ads). Dates are the ad account's own day, as the platforms bucket them.
 
 with meta_insights as (
 

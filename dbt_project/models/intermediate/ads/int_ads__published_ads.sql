@@ -1,5 +1,5 @@
 -- One row per platform per ad announced by an `ad_published` event: which product published
--- it and the asset and hook it carries (SPEC §6.2). When an ad is published twice, the latest
+-- it and the asset and hook it carries (docs/REFERENCE.md, Standard events). When an ad is published twice, the latest
 -- event wins, field by field falling back to earlier events.
 
 with events as (

@@ -1,5 +1,5 @@
 -- One row per PCT hook: its text and features from its latest `hook_generated` event
--- (SPEC §6.2: hook_id, hook_text, awareness_level 1–5, angle, optional template).
+-- (docs/REFERENCE.md, Standard events: hook_id, hook_text, awareness_level 1–5, angle, optional template).
 
 with events as (
 

@@ -1,4 +1,4 @@
-{#- One row per conversion × touchpoint (SPEC §7.4): the same person's events with a channel
+{#- One row per conversion × touchpoint (docs/METRICS.md, Attribution): the same person's events with a channel
     at or before the conversion and at most var('attribution_lookback_days') before it (the
     boundary included), across products, numbered in time order with ties by event_id.
     A view: fct_attribution_credits reads it on a full refresh, and its incremental runs compute

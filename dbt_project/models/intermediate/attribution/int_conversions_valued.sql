@@ -1,4 +1,4 @@
-{#- One row per conversion (SPEC §7.4): an event named in var('conversion_event_names'),
+{#- One row per conversion (docs/METRICS.md, Attribution): an event named in var('conversion_event_names'),
     valued at the Stripe charge's or invoice's amount net of refunds when its properties name
     ingested Stripe data, else at properties.revenue, else 0. Currency upper-case ISO-4217.
     Incremental (delete+insert by conversion_event_id): a run revalues the conversion events

@@ -1,4 +1,4 @@
-{#- One row per funnel step × event that could reach it (SPEC §7.3): the step's event name,
+{#- One row per funnel step × event that could reach it (docs/METRICS.md, Funnels): the step's event name,
     from the step's product (or any), carrying one of the step's channels (or any).
     Incremental (delete+insert by event_id): a run re-matches the fct_events rows written since
     its own latest run (macro changed_events). What matches an event (name, product, channel)

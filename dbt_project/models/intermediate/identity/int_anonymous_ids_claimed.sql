@@ -1,4 +1,4 @@
-{#- One row per anonymous id that a user claimed (SPEC §7.1): seen on the same event as a
+{#- One row per anonymous id that a user claimed (docs/METRICS.md, Identity): seen on the same event as a
     user id, or named as `previous_id` by an `alias` event. The first claim (by occurred_at,
     then event_id) wins; later claims by other users are ignored, so two users never merge.
     An alias whose previous_id is itself a user id is not a claim (user ids never merge).

@@ -1,4 +1,4 @@
-{#- One row per email that belongs to a user (SPEC §7.1): through shared_users first (the
+{#- One row per email that belongs to a user (docs/METRICS.md, Identity): through shared_users first (the
     earliest created user holding it), else through the first `identify` event whose traits
     carry it. An email never joins two users. -#}
 

@@ -1,5 +1,5 @@
 {#- One row per person of fct_events: what dim_persons and rpt_cross_product_usage take from
-    their events (SPEC §7.1, §7.11); the products come from int_person_products.
+    their events (docs/METRICS.md, Identity and Unified); the products come from int_person_products.
     Incremental (delete+insert by person_id), for the persons of macro affected_persons_ctes:
     - a person who can have lost events (`regrouped_persons`), or whose new events can change
       their first product or latest email (an event at or before their first sighting, an

@@ -1,5 +1,5 @@
 {#- One row per person × product of fct_events: when the person was first seen in the product,
-    which rpt_product_daily counts as that day's new persons (SPEC §7.11).
+    which rpt_product_daily counts as that day's new persons (docs/METRICS.md, Unified).
     Incremental (delete+insert by person_id), from the persons of macro affected_persons_ctes:
     - a person who can have lost events (a re-identified anonymous event's past or present
       person, `regrouped_persons`) is recomputed from all their events; one left without events

@@ -1,4 +1,4 @@
-{#- One row per Stripe customer that belongs to a user (SPEC §7.1): through
+{#- One row per Stripe customer that belongs to a user (docs/METRICS.md, Identity): through
     shared_users.stripe_customer_id, else through an email of the customer that belongs to a
     user: the customer object's own email, or one it paid with (charge receipt/billing email,
     invoice customer email). -#}

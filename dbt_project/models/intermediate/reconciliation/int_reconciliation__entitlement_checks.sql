@@ -1,6 +1,6 @@
 -- One row per expected bundle entitlement (joined to the entitlements found for it) or per
 -- entitlement found for a purchase Stripe does not know as paid, with the facts the issue
--- type is decided from (SPEC §7.10). `checked_at` is when the check runs.
+-- type is decided from (docs/METRICS.md, Entitlement reconciliation). `checked_at` is when the check runs.
 
 with expected as (
 

@@ -1,6 +1,6 @@
 -- One row per paid bundle purchase × app listed in its `bundle_products` metadata
 -- (`[{"app": …, "product_id": …}]`, a JSON string inside Stripe metadata): an entitlement that
--- should exist in shared_entitlements (SPEC §7.10).
+-- should exist in shared_entitlements (docs/METRICS.md, Entitlement reconciliation).
 
 with purchases as (
 

@@ -1,5 +1,5 @@
 -- One row per Stripe subscription × version × item: the item's monthly recurring amount in
--- major units (SPEC §7.9): quantity × unit amount, normalized to a month (year ÷ 12,
+-- major units (docs/METRICS.md, Revenue): quantity × unit amount, normalized to a month (year ÷ 12,
 -- week × 52 ÷ 12, day × 365 ÷ 12) over a billing period of `interval_count` intervals, and
 -- divided by 10^exponent of the currency (JPY 0, KWD 3, most 2).
 

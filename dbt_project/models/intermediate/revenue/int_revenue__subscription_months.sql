@@ -1,5 +1,5 @@
 -- One row per Stripe subscription × month (first day) in which it is active at month end
--- (SPEC §7.9), with its MRR then: the items of the version in force at that instant.
+-- (docs/METRICS.md, Revenue), with its MRR then: the items of the version in force at that instant.
 --
 -- "Month end" is the first instant of the next month, or, for the month in progress, the
 -- latest instant the Stripe data knows of (`as_of`). Active means: started, not ended

@@ -1,5 +1,5 @@
 {#- One row per product × UTC date of fct_events: the event counts of rpt_product_daily
-    (SPEC §7.11).
+    (docs/METRICS.md, Unified).
     Incremental (delete+insert by date): a run recomputes, from all of their events, the days
     of the fct_events rows written since its own latest run (macro in_stamped_dates). An event's product and occurred_at never change (event_id is the primary
     key of shared_events) and a re-identified event is re-written, so a day whose persons

@@ -1,4 +1,4 @@
--- One row per `ai_generation` event (SPEC §6.2): tokens used, the tokens the product
+-- One row per `ai_generation` event (docs/REFERENCE.md, Standard events): tokens used, the tokens the product
 -- estimated beforehand (optional), and the cost at the pricing seed's list prices (USD).
 
 with events as (

@@ -1,4 +1,4 @@
-{#- One row per conversion × attribution model × touchpoint (SPEC §7.4); a conversion without
+{#- One row per conversion × attribution model × touchpoint (docs/METRICS.md, Attribution); a conversion without
     touchpoints has one `direct` row per model. Every touchpoint has a row in every model
     (credit 0 where the model gives it none). attributed_value is rounded to 6 decimals with
     the last touchpoint taking the remainder, so it sums exactly to conversion_value.

@@ -1,5 +1,5 @@
-{#- One row per conversion date × attribution model × channel × campaign × currency (SPEC §7.4),
-    with the ad spend of the campaign on that date (SPEC §7.5) and ROAS.
+{#- One row per conversion date × attribution model × channel × campaign × currency (docs/METRICS.md, Attribution),
+    with the ad spend of the campaign on that date (docs/METRICS.md, Ads) and ROAS.
 
     The credits come summed per date from int_channel_credits_daily (incremental). Spend comes
     from fct_ad_performance_daily: platform = channel, campaign_id, report_date =

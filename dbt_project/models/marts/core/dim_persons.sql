@@ -1,4 +1,4 @@
-{#- One row per person (SPEC §7.1): every person_id of fct_events, and every shared user. -#}
+{#- One row per person (docs/METRICS.md, Identity): every person_id of fct_events, and every shared user. -#}
 
 with
 

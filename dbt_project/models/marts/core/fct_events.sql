@@ -1,5 +1,5 @@
-{#- One row per event: shared_events with its person (SPEC §7.1), campaign fields and channel
-    (SPEC §7.2). Incremental, merged on event_id, in one of two modes:
+{#- One row per event: shared_events with its person (docs/METRICS.md, Identity), campaign fields and channel
+    (docs/METRICS.md, Channels). Incremental, merged on event_id, in one of two modes:
     - a partition run (Dagster passes the partition window as the vars events_received_from /
       events_received_until, see macro received_window): every event received in the window,
       loaded or not, so that a backfill rebuilds exactly its days;

@@ -1,4 +1,4 @@
-{#- One row per funnel × person × reached step (SPEC §7.3). A person enters at their first
+{#- One row per funnel × person × reached step (docs/METRICS.md, Funnels). A person enters at their first
     step-1 event; step k is reached at the earliest step-k event at or after the moment step
     k−1 was reached (not that same event), within the step's conversion window from entry
     (the boundary included). Ties in time are ordered by event_id. Funnels have at most

@@ -1,4 +1,4 @@
-{#- One row per funnel × cohort date (UTC date of entry) × step (SPEC §7.3), every configured
+{#- One row per funnel × cohort date (UTC date of entry) × step (docs/METRICS.md, Funnels), every configured
     step of every cohort included (persons 0 when nobody reached it). -#}
 
 with

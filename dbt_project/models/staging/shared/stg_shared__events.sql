@@ -1,8 +1,8 @@
 {#- One row per event of shared_events (event_id is its primary key, so re-sent events are
-    already gone). Identifiers are cleaned of blocked values (SPEC §7.1) and the campaign of
-    SPEC §6.1 is read from context.campaign, or else from page.url's query parameters. -#}
+    already gone). Identifiers are cleaned of blocked values (docs/METRICS.md, Identity) and the campaign of
+    docs/REFERENCE.md, Context is read from context.campaign, or else from page.url's query parameters. -#}
 
-{#- context.campaign's fields and the page.url query parameters they stand for (SPEC §6.1). -#}
+{#- context.campaign's fields and the page.url query parameters they stand for (docs/REFERENCE.md, Context). -#}
 {% set campaign_params = {
     'source': 'utm_source',
     'medium': 'utm_medium',
@@ -63,7 +63,7 @@ campaign_located as (
 
     select
         *,
-        -- `campaign` counts as present when any of its fields is set (SPEC §6.1).
+        -- `campaign` counts as present when any of its fields is set (docs/REFERENCE.md, Context).
         {{ json_has_any_key('context', ['campaign'], campaign_params.keys() | list) }} as has_context_campaign
 
     from renamed

@@ -1,6 +1,6 @@
 -- One row per line of a Stripe invoice. The price moved from `price` to
 -- `pricing.price_details.price` in newer API versions (and was `plan` in old ones): all are
--- read. `amount` is in major units (SPEC §7).
+-- read. `amount` is in major units (docs/METRICS.md, Conventions).
 
 with source as (
 

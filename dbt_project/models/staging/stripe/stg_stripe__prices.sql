@@ -1,6 +1,6 @@
 -- One row per Stripe price. `unit_amount_minor` stays in the currency's minor unit (exact
 -- decimal: `unit_amount_decimal` may carry fractions of a minor unit); `unit_amount` is in
--- major units (SPEC §7).
+-- major units (docs/METRICS.md, Conventions).
 
 with source as (
 

@@ -1,6 +1,6 @@
 -- One row per Stripe product, with the ACD metadata: `acd_product` (which ACD product's
--- revenue it is, SPEC §7.9) and `bundle_products` (a JSON string listing the apps a bundle
--- purchase entitles, SPEC §7.10).
+-- revenue it is, docs/METRICS.md, Revenue) and `bundle_products` (a JSON string listing the apps a bundle
+-- purchase entitles, docs/METRICS.md, Entitlement reconciliation).
 
 with source as (
 
