@@ -58,10 +58,11 @@ class Collector:
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
 
     def post(
-        self, path: str, body: Any = None, *, auth: bool = True, **kwargs: Any
+        self, path: str, body: Any = None, *, key: str | None = "", **kwargs: Any
     ) -> httpx.Response:
-        if auth and "auth" not in kwargs:
-            kwargs["auth"] = (self.key, "")
+        """POST with `key` as the HTTP Basic username (default: the collector's; None: none)."""
+        if key is not None:
+            kwargs["auth"] = (key or self.key, "")
         if body is not None:
             kwargs["json"] = body
         return self.http.post(self.url + path, **kwargs)
