@@ -1,0 +1,117 @@
+"""Faults: `kill -9` of the collector process mid-stream, and two collectors into one warehouse."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from acd_analytics.warehouse_url import WarehouseTarget
+
+from tests.integration.collector.conftest import CollectorProcess, wait_until
+from tests.integration.sdk.conftest import query
+
+N_BATCHES = 120
+BATCH = 25
+
+
+class RetryingSender(threading.Thread):
+    """A client with retries: sends each batch until it gets a 200 (as Segment clients do)."""
+
+    def __init__(self, urls: list[str], key: str, batches: list[list[dict[str, object]]]) -> None:
+        super().__init__(daemon=True)
+        self.urls = urls
+        self.key = key
+        self.batches = batches
+        self.acknowledged = 0
+        self.failures = 0
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10) as http:
+            for index, batch in enumerate(self.batches):
+                deadline = time.monotonic() + 60
+                while True:
+                    url = self.urls[index % len(self.urls)]
+                    try:
+                        response = http.post(
+                            url + "/v1/batch", json={"batch": batch}, auth=(self.key, "")
+                        )
+                        if response.status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    self.failures += 1
+                    assert time.monotonic() < deadline, "the collector never came back"
+                    time.sleep(0.05)
+                self.acknowledged += 1
+
+
+def make_batches() -> list[list[dict[str, object]]]:
+    return [
+        [
+            {
+                "type": "track",
+                "event": "Item Viewed",
+                "userId": f"u{b}",
+                "messageId": str(uuid.uuid4()),
+                "properties": {"batch": b, "item": i},
+            }
+            for i in range(BATCH)
+        ]
+        for b in range(N_BATCHES)
+    ]
+
+
+def test_kill_9_mid_stream_loses_nothing_acknowledged(
+    warehouse: WarehouseTarget, collector_process: CollectorProcess
+) -> None:
+    batches = make_batches()
+    collector_process.start()
+    sender = RetryingSender([collector_process.url], collector_process.key, batches)
+    sender.start()
+    wait_until(lambda: sender.acknowledged >= N_BATCHES // 3, what="a third of the batches")
+    collector_process.kill()
+    killed_at = sender.acknowledged
+    time.sleep(0.3)
+    collector_process.start()
+    sender.join(timeout=120)
+    assert sender.acknowledged == N_BATCHES
+    assert killed_at < N_BATCHES and sender.failures > 0  # the kill did land mid-stream
+    wait_until(lambda: collector_process.pending() == 0, what="the journal to be loaded")
+    collector_process.stop()  # lets go of a DuckDB file
+    expected = {m["messageId"] for batch in batches for m in batch}
+    rows = query(warehouse, "select event_id from shared_events")
+    assert len(rows) == len(expected) == N_BATCHES * BATCH
+    assert {str(row[0]) for row in rows} == expected
+
+
+@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
+def test_two_collectors_into_one_postgresql_store_each_event_once(
+    warehouse: WarehouseTarget, write_key: str, tmp_path: Path
+) -> None:
+    first = CollectorProcess(warehouse, tmp_path / "journal-a", write_key, tmp_path / "a.log")
+    second = CollectorProcess(warehouse, tmp_path / "journal-b", write_key, tmp_path / "b.log")
+    try:
+        first.start()
+        second.start()
+        batches = make_batches()[:40]
+        # Every batch goes to both collectors: each message arrives twice, once at each.
+        senders = [
+            RetryingSender([first.url, second.url], write_key, batches),
+            RetryingSender([second.url, first.url], write_key, batches),
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=120)
+            assert sender.acknowledged == len(batches)
+        for process in (first, second):
+            wait_until(lambda p=process: p.pending() == 0, what="the journals to be loaded")
+    finally:
+        first.stop()
+        second.stop()
+    rows = query(warehouse, "select event_id from shared_events")
+    assert len(rows) == len({m["messageId"] for batch in batches for m in batch}) == 40 * BATCH
