@@ -325,7 +325,9 @@ class Loader:
                 self._wake.clear()
 
     def _backoff(self) -> float:
-        return float(min(30.0, 0.1 * 2 ** min(self.failures, 9)))
+        # A DuckDB file is usually busy only for one `acd-warehouse build`: look again soon.
+        cap = 5.0 if self.target.backend == "duckdb" else 30.0
+        return float(min(cap, 0.1 * 2 ** min(self.failures, 9)))
 
     def _failed(self, exc: BaseException) -> None:
         self.failures += 1

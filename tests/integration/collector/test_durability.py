@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -11,7 +13,12 @@ import httpx
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
-from tests.integration.collector.conftest import CollectorProcess, wait_until
+from tests.integration.collector.conftest import (
+    CollectorProcess,
+    start_server,
+    stop_server,
+    wait_until,
+)
 from tests.integration.sdk.conftest import query
 
 N_BATCHES = 120
@@ -80,6 +87,7 @@ def test_kill_9_mid_stream_loses_nothing_acknowledged(
     sender.join(timeout=120)
     assert sender.acknowledged == N_BATCHES
     assert killed_at < N_BATCHES and sender.failures > 0  # the kill did land mid-stream
+    assert collector_process.key not in collector_process.log.read_text()
     wait_until(lambda: collector_process.pending() == 0, what="the journal to be loaded")
     collector_process.stop()  # lets go of a DuckDB file
     expected = {m["messageId"] for batch in batches for m in batch}
@@ -115,3 +123,49 @@ def test_two_collectors_into_one_postgresql_store_each_event_once(
         second.stop()
     rows = query(warehouse, "select event_id from shared_events")
     assert len(rows) == len({m["messageId"] for batch in batches for m in batch}) == 40 * BATCH
+
+
+HOLD_FILE = """
+import sys, time, duckdb
+for attempt in range(100):
+    try:
+        conn = duckdb.connect(sys.argv[1])
+        break
+    except duckdb.IOException:
+        time.sleep(0.1)
+print("held", flush=True)
+sys.stdin.read()
+conn.close()
+"""
+
+
+@pytest.mark.parametrize("empty_warehouse", ["duckdb"], indirect=True)
+def test_a_duckdb_file_held_elsewhere_is_waited_for(
+    warehouse: WarehouseTarget, write_key: str, tmp_path: Path
+) -> None:
+    """While another process (`acd-warehouse build`) holds the DuckDB file, requests are still
+    acknowledged from the journal; the rows land once the file is free."""
+    running = start_server(warehouse, tmp_path / "journal", write_key)
+    try:
+        batches = make_batches()[:10]
+        assert running.post("/v1/batch", {"batch": batches[0]}).status_code == 200
+        running.settle()
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_FILE, str(warehouse.duckdb_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+            for batch in batches[1:]:
+                assert running.post("/v1/batch", {"batch": batch}).status_code == 200
+            time.sleep(0.5)
+            assert running.pending() > 0  # nothing could be loaded meanwhile
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        running.settle()
+        assert running.count() == len(batches) * BATCH
+    finally:
+        stop_server(running)
