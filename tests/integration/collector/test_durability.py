@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from acd_analytics.warehouse_url import WarehouseTarget
+from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 
 from tests.integration.collector.conftest import (
     CollectorProcess,
+    TcpProxy,
     start_server,
     stop_server,
     wait_until,
@@ -169,3 +170,34 @@ def test_a_duckdb_file_held_elsewhere_is_waited_for(
         assert running.count() == len(batches) * BATCH
     finally:
         stop_server(running)
+
+
+@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
+def test_postgresql_stopped_mid_load_loses_and_duplicates_nothing(
+    warehouse: WarehouseTarget, write_key: str, tmp_path: Path
+) -> None:
+    assert warehouse.host and warehouse.port
+    proxy = TcpProxy(warehouse.host, warehouse.port)
+    through_proxy = parse_warehouse_url(
+        warehouse.url.replace(f"{warehouse.host}:{warehouse.port}", f"127.0.0.1:{proxy.port}")
+    )
+    running = start_server(through_proxy, tmp_path / "journal", write_key)
+    try:
+        batches = make_batches()
+        sender = RetryingSender([running.url], write_key, batches)
+        sender.start()
+        wait_until(lambda: sender.acknowledged >= 10, what="some batches")
+        proxy.cut()  # the warehouse goes away, mid-load or between loads
+        cut_at = sender.acknowledged
+        wait_until(lambda: sender.acknowledged >= cut_at + 20, what="batches during the outage")
+        assert running.pending() > 0
+        proxy.restore()
+        sender.join(timeout=120)
+        assert sender.acknowledged == N_BATCHES and sender.failures == 0
+        running.settle()
+    finally:
+        stop_server(running)
+        proxy.close()
+    rows = query(warehouse, "select event_id from shared_events")
+    expected = {m["messageId"] for batch in batches for m in batch}
+    assert len(rows) == len(expected) and {str(row[0]) for row in rows} == expected
