@@ -52,6 +52,7 @@ log = logging.getLogger("acd.collector.journal")
 SEGMENT_BYTES = 64 * 1024 * 1024
 LOAD_BATCH_BYTES = 8 * 1024 * 1024
 LOAD_BATCH_LINES = 20_000
+MAX_BACKOFF_SECONDS = 5.0
 EVENT = b"E"
 REJECTED = b"R"
 
@@ -122,7 +123,10 @@ class Journal:
     def __init__(self, root: Path, max_bytes: int, *, segment_bytes: int = SEGMENT_BYTES) -> None:
         self.root = root
         self.max_bytes = max_bytes
-        self.segment_bytes = segment_bytes
+        # Loaded segments are deleted once the writer has moved on: a small budget gets
+        # small segments, so that loaded bytes do not linger against it.
+        self.segment_bytes = max(4096, min(segment_bytes, max_bytes // 4))
+        self.loaded_offset = 0  # how much of the current segment the loader has stored
         self.directory = root
         self._lock_fd: int | None = None
         self._cond = threading.Condition()
@@ -171,14 +175,21 @@ class Journal:
 
     # -- writing
 
+    def unloaded_bytes(self) -> int:
+        return max(0, self.disk_bytes - self.loaded_offset)
+
     def over_budget(self) -> bool:
-        return self.disk_bytes >= self.max_bytes
+        return self.unloaded_bytes() >= self.max_bytes
+
+    def mark_loaded(self, seq: int, offset: int) -> None:
+        self.loaded_offset = offset if seq == self.seq else 0
 
     async def append(self, data: bytes) -> None:
         """Return once `data` (whole lines) is fsynced; raise JournalFull/JournalUnavailable."""
         if self.over_budget():
             raise JournalFull(
-                f"the journal holds {self.disk_bytes} bytes, at its budget of {self.max_bytes}"
+                f"the journal holds {self.unloaded_bytes()} bytes not yet loaded, "
+                f"at its budget of {self.max_bytes}"
             )
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._cond:
@@ -196,36 +207,45 @@ class Journal:
                 if not self._pending and self._stopping:
                     return
                 group, self._pending = self._pending, []
-            data = b"".join(item.data for item in group)
-            started = time.perf_counter()
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(self._fd, view)
-                    view = view[written:]
-                os.fdatasync(self._fd)
+                self._commit(group)
+            except Exception as exc:  # a bug: never leave a request waiting for ever
+                log.exception("the journal writer failed")
+                self.broken = f"the journal writer failed: {type(exc).__name__}"
+                self._fail(group, JournalUnavailable(self.broken))
+
+    def _commit(self, group: list[_Pending]) -> None:
+        """Write and fdatasync one group, then wake its requests."""
+        data = b"".join(item.data for item in group)
+        started = time.perf_counter()
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            # The segment may now end in a partial line: move to a new one.
+            self._fail(group, JournalUnavailable(f"cannot write the journal: {exc.strerror}"))
+            with contextlib.suppress(OSError):
+                self._new_segment(self.seq + 1)
+            return
+        metrics.JOURNAL_FSYNC_SECONDS.observe(time.perf_counter() - started)
+        metrics.JOURNAL_GROUP_REQUESTS.observe(len(group))
+        self.offset += len(data)
+        with self._bytes_lock:
+            self.disk_bytes += len(data)
+        self.durable = (self.seq, self.offset)
+        metrics.JOURNAL_BYTES.set(self.disk_bytes)
+        for item in group:
+            if not item.done.done():
+                item.done.set_result(None)
+        self.on_durable()
+        if self.offset >= self.segment_bytes:
+            try:
+                self._new_segment(self.seq + 1)
             except OSError as exc:
-                # The segment may now end in a partial line: move to a new one.
-                self._fail(group, JournalUnavailable(f"cannot write the journal: {exc.strerror}"))
-                with contextlib.suppress(OSError):
-                    self._new_segment(self.seq + 1)
-                continue
-            metrics.JOURNAL_FSYNC_SECONDS.observe(time.perf_counter() - started)
-            metrics.JOURNAL_GROUP_REQUESTS.observe(len(group))
-            self.offset += len(data)
-            with self._bytes_lock:
-                self.disk_bytes += len(data)
-            self.durable = (self.seq, self.offset)
-            metrics.JOURNAL_BYTES.set(self.disk_bytes)
-            for item in group:
-                if not item.done.done():
-                    item.done.set_result(None)
-            self.on_durable()
-            if self.offset >= self.segment_bytes:
-                try:
-                    self._new_segment(self.seq + 1)
-                except OSError as exc:
-                    self.broken = f"cannot start a journal segment: {exc.strerror}"
+                self.broken = f"cannot start a journal segment: {exc.strerror}"
 
     def _fail(self, group: Sequence[_Pending], exc: Exception) -> None:
         for item in group:
@@ -244,6 +264,7 @@ class Journal:
         if old >= 0:
             os.close(old)
         self.seq, self.offset = seq, 0
+        self.loaded_offset = 0
         self.durable = (seq, 0)
         self.broken = None
 
@@ -270,6 +291,7 @@ class Loader:
         self.idle_seconds = idle_seconds
         self._sink: StampedSink | None = None
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.failures = 0
@@ -290,6 +312,7 @@ class Loader:
             self._wake.set()
             time.sleep(0.05)
         self._stopping = True
+        self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
@@ -314,8 +337,7 @@ class Loader:
                     self._load_orphans()
             except Exception as exc:
                 self._failed(exc)
-                self._wake.wait(self._backoff())
-                self._wake.clear()
+                self._stop.wait(self._backoff())  # new writes do not cut the backoff short
                 continue
             if self.failures:
                 log.info("warehouse writable again after %d failed load(s)", self.failures)
@@ -325,9 +347,9 @@ class Loader:
                 self._wake.clear()
 
     def _backoff(self) -> float:
-        # A DuckDB file is usually busy only for one `acd-warehouse build`: look again soon.
-        cap = 5.0 if self.target.backend == "duckdb" else 30.0
-        return float(min(cap, 0.1 * 2 ** min(self.failures, 9)))
+        # One attempt every few seconds at most costs a down warehouse nothing, and a DuckDB
+        # file held by `acd-warehouse build` is taken again soon after the build.
+        return float(min(MAX_BACKOFF_SECONDS, 0.1 * 2 ** min(self.failures, 9)))
 
     def _failed(self, exc: BaseException) -> None:
         self.failures += 1
@@ -365,6 +387,7 @@ class Loader:
                 return False
             stop = self._load_range(path, start, end, torn_tail_ok=n < durable_seq)
             self.position = (n, stop)
+            self.journal.mark_loaded(n, stop)
             _write_checkpoint(directory, n, stop)
             return True
         return False

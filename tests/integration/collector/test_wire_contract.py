@@ -16,15 +16,17 @@ from typing import Any
 
 import httpx
 import pytest
-from acd_analytics.warehouse_url import WarehouseTarget
+from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 
 from collector.keys import create_key, revoke_key
 from tests.integration.collector.conftest import (
     PRODUCT,
     Collector,
+    TcpProxy,
     start_server,
     stop_server,
 )
+from tests.integration.sdk.conftest import query
 
 SUCCESS = {"success": True}
 
@@ -315,19 +317,48 @@ def test_rate_limit_answers_429_with_retry_after(
         stop_server(running)
 
 
+@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
 def test_journal_over_budget_answers_503(
     warehouse: WarehouseTarget, write_key: str, tmp_path: Path
 ) -> None:
-    running = start_server(warehouse, tmp_path / "journal", write_key, journal_max_bytes=2000)
+    """The warehouse is away (a proxy refuses it): the journal absorbs requests up to its
+    budget, then answers 503 with Retry-After; once the warehouse is back, it drains."""
+    assert warehouse.host and warehouse.port
+    proxy = TcpProxy(warehouse.host, warehouse.port)
+    through_proxy = parse_warehouse_url(
+        warehouse.url.replace(f"{warehouse.host}:{warehouse.port}", f"127.0.0.1:{proxy.port}")
+    )
+    running = start_server(through_proxy, tmp_path / "journal", write_key, journal_max_bytes=20_000)
     try:
-        batch = [dict(track(properties={"p": "x" * 500}), type="track") for _ in range(4)]
-        assert running.post("/v1/batch", {"batch": batch}).status_code == 200
-        response = running.post("/v1/batch", {"batch": batch})
+        assert running.post("/v1/track", track()).status_code == 200  # caches the key
+        running.settle()
+        proxy.cut()
+        accepted: list[dict[str, Any]] = []
+        response = None
+        for _ in range(100):
+            batch = [dict(track(properties={"p": "x" * 500}), type="track") for _ in range(4)]
+            response = running.post("/v1/batch", {"batch": batch})
+            if response.status_code != 200:
+                break
+            accepted += batch
+        assert response is not None and 0 < len(accepted) < 400
         assert_error(response, 503, "unavailable", "journal")
         assert int(response.headers["retry-after"]) >= 1
         assert running.http.get(running.url + "/ready").status_code == 503
+        proxy.restore()
+        running.settle()
+        assert running.http.get(running.url + "/ready").status_code == 200
+        assert running.post("/v1/track", track()).status_code == 200
+        running.settle()
     finally:
         stop_server(running)
+        proxy.close()
+    assert {m["messageId"] for m in accepted} <= stored_ids_of(warehouse)
+    assert len(stored_ids_of(warehouse)) == len(accepted) + 2
+
+
+def stored_ids_of(warehouse: WarehouseTarget) -> set[str]:
+    return {str(row[0]) for row in query(warehouse, "select event_id from shared_events")}
 
 
 def test_pixel(collector: Collector) -> None:
