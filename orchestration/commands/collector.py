@@ -49,6 +49,8 @@ def cmd_collector(args: argparse.Namespace, target: WarehouseTarget) -> None:
         access_log=False,  # paths can carry a write key; the app logs its own, redacted
         log_level="info",
         server_header=False,
+        # The app reads X-Forwarded-For itself, from ACD_COLLECTOR_TRUSTED_PROXIES only.
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
 

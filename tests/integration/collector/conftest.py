@@ -87,7 +87,14 @@ def start_server(
 ) -> Collector:
     port = free_port()
     app = create_app(target, CollectorSettings(journal_dir=journal_dir, **settings), key_ttl=0.2)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,  # as `acd-warehouse collector` runs it
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

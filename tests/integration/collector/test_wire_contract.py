@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import ipaddress
 import json
 import uuid
 from datetime import UTC, datetime
@@ -406,3 +407,36 @@ def test_received_at_is_one_value_per_request(collector: Collector) -> None:
     ((received,),) = collector.rows("select max(received_at) from shared_events")
     received = received if received.tzinfo else received.replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - received).total_seconds()) < 60
+
+
+def test_client_ip_from_a_trusted_proxy_only(
+    warehouse: WarehouseTarget, write_key: str, tmp_path: Path
+) -> None:
+    running = start_server(
+        warehouse,
+        tmp_path / "journal",
+        write_key,
+        trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),),
+    )
+    try:
+        forwarded = {"X-Forwarded-For": "198.51.100.7, 10.0.0.1"}
+        via_proxy, own_ip = track(), track(context={"ip": "192.0.2.1"})
+        assert running.post("/v1/track", via_proxy, headers=forwarded).status_code == 200
+        assert running.post("/v1/track", own_ip, headers=forwarded).status_code == 200
+        running.settle()
+        ips = dict(
+            (str(event_id), (ctx if isinstance(ctx, dict) else json.loads(ctx))["ip"])
+            for event_id, ctx in running.rows("select event_id, context from shared_events")
+        )
+    finally:
+        stop_server(running)
+    assert ips == {via_proxy["messageId"]: "198.51.100.7", own_ip["messageId"]: "192.0.2.1"}
+
+
+def test_forwarded_for_is_ignored_from_untrusted_peers(collector: Collector) -> None:
+    message = track()
+    headers = {"X-Forwarded-For": "198.51.100.7"}
+    assert collector.post("/v1/track", message, headers=headers).status_code == 200
+    collector.settle()
+    ((ctx,),) = collector.rows("select context from shared_events")
+    assert (ctx if isinstance(ctx, dict) else json.loads(ctx))["ip"] == "127.0.0.1"
