@@ -13,10 +13,19 @@ from collections.abc import Sequence
 
 from acd_analytics.warehouse_url import InvalidWarehouseURL
 
-from orchestration.commands import Handler, build, demo, ingest, roles, seed, warehouse
+from orchestration.commands import (
+    Handler,
+    build,
+    collector,
+    demo,
+    ingest,
+    roles,
+    seed,
+    warehouse,
+)
 from warehouse_db.connection import WarehouseUnavailable, warehouse_target
 
-COMMAND_MODULES = (warehouse, seed, ingest, build, demo, roles)
+COMMAND_MODULES = (warehouse, seed, ingest, build, demo, roles, collector)
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (
     InvalidWarehouseURL,
     WarehouseUnavailable,

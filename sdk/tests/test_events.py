@@ -151,3 +151,46 @@ def test_custom_snake_case_events_get_the_generic_checks_only() -> None:
         "lesson_finished"
     )
     assert record(anonymous_id="a1", user_id=None)[4] == "a1"
+
+
+def test_stamped_records_reach_duckdb_with_their_own_stamps() -> None:
+    """`write_stamped`: sent_at, received_at and library per event (what a relay such as the
+    collector stores), duplicates ignored and counted out."""
+    from acd_analytics.events import build_record
+    from acd_analytics.transport import DuckDBSink
+    from acd_analytics.warehouse_url import parse_warehouse_url
+
+    sink = DuckDBSink(parse_warehouse_url("duckdb:///:memory:"))
+    conn = sink._connection()
+    conn.execute(
+        "create table shared_events (event_id uuid primary key, product text, event_name text, "
+        "user_id text, anonymous_id text, session_id text, occurred_at timestamptz, "
+        "sent_at timestamptz, received_at timestamptz, properties json, context json, "
+        "library text)"
+    )
+    record = build_record(
+        "portal28",
+        "signup_completed",
+        {"method": "email"},
+        "u1",
+        None,
+        None,
+        None,
+        None,
+        {"ip": "127.0.0.1"},
+    )
+    other = build_record("portal28", "page_viewed", None, None, "a1", None, None, None, None)
+    stamped = [
+        (*record, 1_000_000, 2_000_000, "analytics-node/3.1"),
+        (*other, None, 3_000_000, "http"),
+    ]
+    assert sink.write_stamped(stamped) == 2
+    assert sink.write_stamped(stamped[:1]) == 0
+    rows = conn.execute(
+        "select event_id::varchar, epoch_us(sent_at), epoch_us(received_at), library "
+        "from shared_events order by received_at"
+    ).fetchall()
+    assert rows == [
+        (record[0], 1_000_000, 2_000_000, "analytics-node/3.1"),
+        (other[0], None, 3_000_000, "http"),
+    ]

@@ -32,6 +32,17 @@ _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 #  occurred_at as microseconds since the Unix epoch, properties JSON, context JSON)
 EventRecord = tuple[str, str, str, str | None, str | None, str | None, int, str, str]
 
+# An EventRecord followed by the three columns a relay such as the collector knows per event
+# (the SDK knows them per batch): sent_at as microseconds since the epoch (or None),
+# received_at as microseconds since the epoch, and library.
+StampedRecord = tuple[
+    str, str, str, str | None, str | None, str | None, int, str, str, int | None, int, str
+]
+
+# A row of `shared_events_rejected`: (rejected_id, product or None, received_at as
+# microseconds since the epoch, source 'collector' | 'sdk', reason_code, reason, payload).
+RejectedRecord = tuple[str, str | None, int, str, str, str, str]
+
 
 class InvalidEvent(ValueError):
     """An event breaks the contract of docs/REFERENCE.md, Event contract; `field` names the offending field."""
@@ -349,6 +360,18 @@ def encode_line(record: EventRecord) -> bytes:
         f'["{eid}","{product}","{name}",{_quote(user_id)},{_quote(anonymous_id)},'
         f"{_quote(session_id)},{micros},{encode_basestring_ascii(props)},"
         f"{encode_basestring_ascii(ctx)}]\n"
+    ).encode("ascii")
+
+
+def encode_stamped_line(record: StampedRecord) -> bytes:
+    """The journal line of a stamped record: `encode_line`'s array with three more fields."""
+    eid, product, name, user_id, anonymous_id, session_id, micros, props, ctx = record[:9]
+    sent_us, received_us, library = record[9], record[10], record[11]
+    return (
+        f'["{eid}","{product}","{name}",{_quote(user_id)},{_quote(anonymous_id)},'
+        f"{_quote(session_id)},{micros},{encode_basestring_ascii(props)},"
+        f"{encode_basestring_ascii(ctx)},{'null' if sent_us is None else sent_us},"
+        f"{received_us},{encode_basestring_ascii(library)}]\n"
     ).encode("ascii")
 
 

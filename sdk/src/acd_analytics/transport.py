@@ -9,6 +9,10 @@
   A DuckDB file is open for writing by one process at a time; inside a process the sink keeps
   one connection for its lifetime, and `close()` lets go of the file.
 
+Both sinks also take `StampedRecord`s (`write_stamped`), whose `sent_at`, `received_at` and
+`library` are per event rather than per batch (what a relay such as the collector needs), and
+rows of `shared_events_rejected` (`write_rejected`), idempotent on `rejected_id`.
+
 A sink is used by one thread at a time (the consumer, or the caller in `sync_mode`). Drivers
 are imported lazily so that each extra (`acd-analytics[postgres]`, `[duckdb]`) is optional.
 
@@ -29,7 +33,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from acd_analytics.events import EventRecord, encode_line
+from acd_analytics.events import (
+    EventRecord,
+    RejectedRecord,
+    StampedRecord,
+    encode_line,
+    encode_stamped_line,
+)
 from acd_analytics.warehouse_url import WarehouseTarget
 
 COLUMNS = (
@@ -106,7 +116,17 @@ class Sink(Protocol):
         ...
 
 
-def open_sink(target: WarehouseTarget) -> Sink:
+class StampedSink(Sink, Protocol):
+    """A sink that also stores per-event stamps and rejected messages (both built-in sinks)."""
+
+    def write_stamped(self, records: Sequence[StampedRecord]) -> int:
+        """Commit the records (duplicates ignored); return how many rows were new."""
+        ...
+
+    def write_rejected(self, records: Sequence[RejectedRecord]) -> None: ...
+
+
+def open_sink(target: WarehouseTarget) -> StampedSink:
     if target.backend == "postgres":
         return PostgresSink(target)
     return DuckDBSink(target)
@@ -138,7 +158,8 @@ class PostgresSink:
                 f"create temporary table if not exists {self.STAGE} ("
                 "event_id uuid, product text, event_name text, user_id text, "
                 "anonymous_id text, session_id text, occurred_us bigint, "
-                "properties text, context text) on commit delete rows"
+                "properties text, context text, sent_us bigint, received_us bigint, "
+                "library text) on commit delete rows"
             )
             conn.commit()
             self._conn = conn
@@ -163,6 +184,52 @@ class PostgresSink:
                     f"properties::jsonb, context::jsonb, %s from {self.STAGE} "
                     "on conflict (event_id) do nothing",
                     (sent_at_us, library),
+                )
+            conn.commit()
+        except BaseException as exc:
+            self._recover(exc)
+            raise
+
+    def write_stamped(self, records: Sequence[StampedRecord]) -> int:
+        conn = self._connection()
+        try:
+            with conn.cursor() as cur:
+                with cur.copy(
+                    f"copy {self.STAGE} (event_id, product, event_name, user_id, anonymous_id, "
+                    "session_id, occurred_us, properties, context, sent_us, received_us, "
+                    "library) from stdin"
+                ) as copy:
+                    for record in records:
+                        copy.write_row(record)
+                cur.execute(
+                    "insert into shared_events (event_id, product, event_name, user_id, "
+                    "anonymous_id, session_id, occurred_at, sent_at, received_at, properties, "
+                    "context, library) select event_id, product, event_name, user_id, "
+                    "anonymous_id, session_id, "
+                    "timestamptz 'epoch' + occurred_us * interval '1 microsecond', "
+                    "timestamptz 'epoch' + sent_us * interval '1 microsecond', "
+                    "coalesce(timestamptz 'epoch' + received_us * interval '1 microsecond', "
+                    "current_timestamp), "
+                    f"properties::jsonb, context::jsonb, library from {self.STAGE} "
+                    "on conflict (event_id) do nothing"
+                )
+                inserted = int(cur.rowcount)
+            conn.commit()
+            return inserted
+        except BaseException as exc:
+            self._recover(exc)
+            raise
+
+    def write_rejected(self, records: Sequence[RejectedRecord]) -> None:
+        conn = self._connection()
+        try:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into shared_events_rejected (rejected_id, product, received_at, "
+                    "source, reason_code, reason, payload) values (%s, %s, "
+                    "timestamptz 'epoch' + %s * interval '1 microsecond', %s, %s, %s, %s) "
+                    "on conflict (rejected_id) do nothing",
+                    records,
                 )
             conn.commit()
         except BaseException as exc:
@@ -251,6 +318,67 @@ class DuckDBSink:
                 cur.close()
         except BaseException as exc:
             if not is_permanent(exc):  # a permanent error is the rows' fault: keep the connection
+                self.close()
+            raise
+
+    STAMPED_INSERT = (
+        "insert or ignore into shared_events (event_id, product, event_name, user_id, "
+        "anonymous_id, session_id, occurred_at, sent_at, received_at, properties, context, "
+        "library) "
+        "select f[1]::uuid, f[2], f[3], f[4], f[5], f[6], make_timestamptz(f[7]::bigint), "
+        "make_timestamptz(f[10]::bigint), "
+        "coalesce(make_timestamptz(f[11]::bigint), current_timestamp), "
+        "f[8]::json, f[9]::json, f[12] "
+        "from (select from_json(line, '[\"VARCHAR\"]') as f "
+        "from (select unnest(string_split($1, chr(10))) as line) where line <> '')"
+    )
+
+    def write_stamped(self, records: Sequence[StampedRecord]) -> int:
+        try:
+            lines = [encode_stamped_line(record) for record in records]
+        except (TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise RejectedRows(f"cannot encode the record: {exc}") from exc
+        return self.write_stamped_lines(lines)
+
+    def write_stamped_lines(self, lines: Sequence[bytes]) -> int:
+        """Insert the events of these lines (`events.encode_stamped_line`); return how many
+        rows were new."""
+        try:
+            text = b"".join(lines).decode()
+        except UnicodeDecodeError as exc:
+            raise RejectedRows(f"a journal line is not UTF-8: {exc}") from exc
+        try:
+            cur = self._connection().cursor()
+            try:
+                rows = cur.execute(self.STAMPED_INSERT, [text]).fetchall()
+            finally:
+                cur.close()
+        except BaseException as exc:
+            if not is_permanent(exc):
+                self.close()
+            raise
+        return int(rows[0][0]) if rows else 0
+
+    def write_rejected(self, records: Sequence[RejectedRecord]) -> None:
+        try:
+            cur = self._connection().cursor()
+            try:
+                cur.execute("begin")
+                cur.executemany(
+                    "insert or ignore into shared_events_rejected (rejected_id, product, "
+                    "received_at, source, reason_code, reason, payload) "
+                    "values (?, ?, make_timestamptz(?::bigint), ?, ?, ?, ?)",
+                    [list(record) for record in records],
+                )
+                cur.execute("commit")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    cur.execute("rollback")
+                raise
+            finally:
+                cur.close()
+        except BaseException as exc:
+            if not is_permanent(exc):
                 self.close()
             raise
 
