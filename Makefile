@@ -26,7 +26,13 @@ $(UV):
 demo: install
 	$(BIN)/acd-warehouse demo
 
-test: install
+# The unmodified JavaScript clients the collector's tests drive, from the committed lockfile.
+JS_CLIENTS := tests/js/node_modules/.package-lock.json
+$(JS_CLIENTS): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+	touch $@
+
+test: install $(JS_CLIENTS)
 	PYTHON=$(PYTHON) UV=$(UV) bash sdk/scripts/test_standalone.sh
 	$(BIN)/pytest
 

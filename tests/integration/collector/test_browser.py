@@ -1,0 +1,91 @@
+"""The browser path end to end: `@segment/analytics-next` in headless Chromium on an ad's
+landing page → the collector → `dbt build` → `fct_events` gives the visit its channel and ad.
+
+The page (`tests/js/landing.html`) loads the unmodified analytics-next build with the collector
+as its `cdnURL`, so the settings document, CORS and the per-key allowed origin are on the path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from acd_analytics.warehouse_url import WarehouseTarget
+
+from collector.keys import create_key
+from tests.integration.collector.conftest import PRODUCT, start_server, stop_server, wait_until
+from tests.integration.dbt.conftest import dbt_in
+from tests.js import JS_DIR, chromium_page, require_node_modules, served
+
+AD_CLICK = {
+    "utm_source": "facebook",
+    "utm_medium": "paid_social",
+    "utm_campaign": "120210000000000001",
+    "utm_content": "120210000000000042",
+    "fbclid": "IwAR2browserTestClickId",
+}
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def test_a_browser_visit_from_a_meta_ad_is_attributed_to_that_ad(
+    warehouse: WarehouseTarget, tmp_path: Path
+) -> None:
+    require_node_modules()
+    with served(JS_DIR) as origin:
+        key = create_key(warehouse, PRODUCT, [origin])[1]
+        collector = start_server(warehouse, tmp_path / "journal", key)
+        console_errors: list[str] = []
+        requested: list[str] = []
+        try:
+            with chromium_page() as page:
+                page.on(
+                    "console",
+                    lambda message: (
+                        console_errors.append(message.text) if message.type == "error" else None
+                    ),
+                )
+                page.on("request", lambda request: requested.append(request.url))
+                settings = urlencode({"collector": collector.url, "writeKey": key})
+                page.goto(f"{origin}/landing.html?{urlencode(AD_CLICK)}#{settings}")
+                assert page.evaluate("window.delivered") is True
+                user_agent = page.evaluate("navigator.userAgent")
+                wait_until(lambda: collector.count() == 2, what="both browser events")
+                collector.settle()
+        finally:
+            stop_server(collector)
+
+    assert console_errors == []
+    assert all(url.startswith("http://127.0.0.1:") for url in requested), requested
+    assert f"{collector.url}/v1/projects/{key}/settings" in requested
+
+    rows = collector.rows(
+        "select event_name, product, user_id, anonymous_id, properties, context, library "
+        "from shared_events order by event_name"
+    )
+    assert [row[0] for row in rows] == ["page_viewed", "signup_completed"]
+    anonymous_ids = {row[3] for row in rows}
+    assert len(anonymous_ids) == 1 and None not in anonymous_ids
+    for _, product, user_id, _, _, context, library in rows:
+        context = _as_dict(context)
+        assert product == PRODUCT and user_id is None
+        assert library.startswith("analytics.js/next-")  # analytics-next names itself so
+        assert context["ip"] == "127.0.0.1"
+        assert context["user_agent"] == user_agent
+        assert context["campaign"]["source"] == "facebook"
+        assert context["campaign"]["content"] == AD_CLICK["utm_content"]
+        assert "fbclid=" + AD_CLICK["fbclid"] in context["page"]["url"]
+    assert _as_dict(rows[1][4]) == {"method": "email"}
+
+    dbt_in(warehouse, ["build"], tmp_path)
+    attributed = collector.rows(
+        "select event_name, channel, campaign_id, ad_id from marts.fct_events order by event_name"
+    )
+    assert attributed == [
+        ("page_viewed", "meta", AD_CLICK["utm_campaign"], AD_CLICK["utm_content"]),
+        ("signup_completed", "meta", AD_CLICK["utm_campaign"], AD_CLICK["utm_content"]),
+    ]
