@@ -2,12 +2,14 @@
 landing page → the collector → `dbt build` → `fct_events` gives the visit its channel and ad.
 
 The page (`tests/js/landing.html`) loads the unmodified analytics-next build with the collector
-as its `cdnURL`, so the settings document, CORS and the per-key allowed origin are on the path.
+as its `cdnURL`, so the settings document, CORS and the per-key allowed origin are on the path;
+`landing_rudderstack.html` does the same with RudderStack's SDK and `dataPlaneUrl`.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +17,13 @@ from urllib.parse import urlencode
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from collector.keys import create_key
-from tests.integration.collector.conftest import PRODUCT, start_server, stop_server, wait_until
+from tests.integration.collector.conftest import (
+    PRODUCT,
+    Collector,
+    start_server,
+    stop_server,
+    wait_until,
+)
 from tests.integration.dbt.conftest import dbt_in
 from tests.js import JS_DIR, chromium_page, require_node_modules, served
 
@@ -32,9 +40,19 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else json.loads(value)
 
 
-def test_a_browser_visit_from_a_meta_ad_is_attributed_to_that_ad(
-    warehouse: WarehouseTarget, tmp_path: Path
-) -> None:
+@dataclass
+class Visit:
+    collector: Collector
+    key: str
+    user_agent: str
+    console_errors: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)
+
+
+def _visit(warehouse: WarehouseTarget, tmp_path: Path, page_name: str) -> Visit:
+    """Open `tests/js/<page_name>` from an ad click in headless Chromium, with the collector
+    (a key allowing only the page's origin) as the SDK's endpoint; return once the page's two
+    events are in the warehouse."""
     require_node_modules()
     with served(JS_DIR) as origin:
         key = create_key(warehouse, PRODUCT, [origin])[1]
@@ -51,17 +69,24 @@ def test_a_browser_visit_from_a_meta_ad_is_attributed_to_that_ad(
                 )
                 page.on("request", lambda request: requested.append(request.url))
                 settings = urlencode({"collector": collector.url, "writeKey": key})
-                page.goto(f"{origin}/landing.html?{urlencode(AD_CLICK)}#{settings}")
+                page.goto(f"{origin}/{page_name}?{urlencode(AD_CLICK)}#{settings}")
                 assert page.evaluate("window.delivered") is True
                 user_agent = page.evaluate("navigator.userAgent")
                 wait_until(lambda: collector.count() == 2, what="both browser events")
                 collector.settle()
         finally:
             stop_server(collector)
-
     assert console_errors == []
     assert all(url.startswith("http://127.0.0.1:") for url in requested), requested
-    assert f"{collector.url}/v1/projects/{key}/settings" in requested
+    return Visit(collector, key, user_agent, console_errors, requested)
+
+
+def test_a_browser_visit_from_a_meta_ad_is_attributed_to_that_ad(
+    warehouse: WarehouseTarget, tmp_path: Path
+) -> None:
+    visit = _visit(warehouse, tmp_path, "landing.html")
+    collector = visit.collector
+    assert f"{collector.url}/v1/projects/{visit.key}/settings" in visit.requested
 
     rows = collector.rows(
         "select event_name, product, user_id, anonymous_id, properties, context, library "
@@ -75,7 +100,7 @@ def test_a_browser_visit_from_a_meta_ad_is_attributed_to_that_ad(
         assert product == PRODUCT and user_id is None
         assert library.startswith("analytics.js/next-")  # analytics-next names itself so
         assert context["ip"] == "127.0.0.1"
-        assert context["user_agent"] == user_agent
+        assert context["user_agent"] == visit.user_agent
         assert context["campaign"]["source"] == "facebook"
         assert context["campaign"]["content"] == AD_CLICK["utm_content"]
         assert "fbclid=" + AD_CLICK["fbclid"] in context["page"]["url"]
@@ -89,3 +114,22 @@ def test_a_browser_visit_from_a_meta_ad_is_attributed_to_that_ad(
         ("page_viewed", "meta", AD_CLICK["utm_campaign"], AD_CLICK["utm_content"]),
         ("signup_completed", "meta", AD_CLICK["utm_campaign"], AD_CLICK["utm_content"]),
     ]
+
+
+def test_the_rudderstack_sdk_in_a_browser_sends_through_the_collector(
+    warehouse: WarehouseTarget, tmp_path: Path
+) -> None:
+    visit = _visit(warehouse, tmp_path, "landing_rudderstack.html")
+    rows = visit.collector.rows(
+        "select event_name, product, anonymous_id, properties, context "
+        "from shared_events order by event_name"
+    )
+    assert [row[0] for row in rows] == ["page_viewed", "waitlist_joined"]
+    assert len({row[2] for row in rows}) == 1 and rows[0][2] is not None
+    assert _as_dict(rows[1][3]) == {"waitlist_id": "spring"}
+    for row in rows:
+        context = _as_dict(row[4])
+        assert row[1] == PRODUCT
+        assert context["campaign"]["source"] == "facebook"
+        assert context["ip"] == "127.0.0.1"
+        assert context["user_agent"] == visit.user_agent
