@@ -125,8 +125,16 @@ def burst(track: Callable[[int], object], events: int) -> tuple[float, float]:
     return statistics.median(durations) / 1000, (clock() - started) / 1e9
 
 
+Properties = Callable[[int], dict[str, Any]]
+
+
 def bench_sdk(
-    warehouse: Warehouse, events: int, workdir: Path, batch_size: int | None
+    warehouse: Warehouse,
+    events: int,
+    workdir: Path,
+    batch_size: int | None,
+    props: Properties = properties,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     target = warehouse.fresh()
     options = {} if batch_size is None else {"batch_size": batch_size}
@@ -136,12 +144,12 @@ def bench_sdk(
     track = client.track
     # Sustained throughput: the first event opens the connection and imports the driver (a
     # once-per-process cost of a long-running host), so it is delivered before timing starts.
-    track("page_viewed", properties(-1), user_id="warm-up")
+    track("page_viewed", props(-1), user_id="warm-up", context=context)
     client.flush(timeout=60)
     cpu_started = time.process_time()
     started = time.perf_counter()
     per_call, _ = burst(
-        lambda n: track("page_viewed", properties(n), user_id=f"u{n % 1000}"), events
+        lambda n: track("page_viewed", props(n), user_id=f"u{n % 1000}", context=context), events
     )
     flushed = client.flush(timeout=600)
     elapsed = time.perf_counter() - started
@@ -235,8 +243,11 @@ def bench_segment(events: int, max_queue_size: int | None) -> dict[str, Any]:
     }
 
 
-def rows_for_limit(events: int) -> list[tuple[Any, ...]]:
+def rows_for_limit(
+    events: int, props: Properties = properties, context: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
     now = datetime.now(UTC)
+    context_json = json.dumps(context or {})
     return [
         (
             uuid.uuid4(),
@@ -247,8 +258,8 @@ def rows_for_limit(events: int) -> list[tuple[Any, ...]]:
             None,
             now,
             now,
-            json.dumps(properties(n)),
-            "{}",
+            json.dumps(props(n)),
+            context_json,
             "acd-analytics/bench",
         )
         for n in range(events)
@@ -261,9 +272,14 @@ COLUMNS = (
 )
 
 
-def bench_postgres_copy(warehouse: Warehouse, events: int) -> dict[str, Any]:
+def bench_postgres_copy(
+    warehouse: Warehouse,
+    events: int,
+    props: Properties = properties,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     target = warehouse.fresh()
-    rows = rows_for_limit(events)
+    rows = rows_for_limit(events, props, context)
     with psycopg.connect(target.postgres_conninfo or "") as conn:
         started = time.perf_counter()
         with (
@@ -292,12 +308,17 @@ def bench_postgres_copy(warehouse: Warehouse, events: int) -> dict[str, Any]:
     return {"events_per_s": events / elapsed, "lost": events - warehouse.count()}
 
 
-def bench_duckdb_arrow(warehouse: Warehouse, events: int) -> dict[str, Any]:
+def bench_duckdb_arrow(
+    warehouse: Warehouse,
+    events: int,
+    props: Properties = properties,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     import duckdb
     import pyarrow as pa
 
     target = warehouse.fresh()
-    rows = rows_for_limit(events)
+    rows = rows_for_limit(events, props, context)
     columns = list(zip(*rows, strict=True))
     table = pa.table(
         {
@@ -307,6 +328,7 @@ def bench_duckdb_arrow(warehouse: Warehouse, events: int) -> dict[str, Any]:
             "user_id": pa.array(columns[3]),
             "occurred_at": pa.array(columns[6], pa.timestamp("us", tz="UTC")),
             "properties": pa.array(columns[8]),
+            "context": pa.array(columns[9]),
         }
     )
     with duckdb.connect(target.duckdb_path or "") as conn:
@@ -315,7 +337,7 @@ def bench_duckdb_arrow(warehouse: Warehouse, events: int) -> dict[str, Any]:
         conn.execute(
             "insert into shared_events (event_id, product, event_name, user_id, occurred_at, "
             "sent_at, properties, context, library) select event_id::uuid, product, event_name, "
-            "user_id, occurred_at, occurred_at, properties::json, '{}', 'bench' from batch"
+            "user_id, occurred_at, occurred_at, properties::json, context::json, 'bench' from batch"
         )
         elapsed = time.perf_counter() - started
     return {"events_per_s": events / elapsed, "lost": events - warehouse.count()}

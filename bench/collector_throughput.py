@@ -1,0 +1,331 @@
+"""Benchmark of the HTTP collector against the raw database limit and the in-process SDK.
+
+    .venv/bin/python bench/collector_throughput.py [--duration 10] [--backends postgres,duckdb]
+
+Needs `wrk` (Debian package `wrk`): the load comes from a separate C process on 127.0.0.1, so
+the generator is not the bottleneck and does not share the collector's interpreter. For each
+warehouse a fresh, migrated database, one write key, and `acd-warehouse collector` as a child
+process (durable acknowledgement: every 200 is journaled and fsynced first), then:
+
+- single: `POST /v1/track`, one realistic event per request (six properties and a campaign
+  context, a unique messageId each), as many connections as `--connections`;
+- batched: `POST /v1/batch` with 100 such events per request;
+- below saturation: the single-event load with `--light-connections`, for the latency a
+  client sees when the collector is not the bottleneck.
+
+Each pass reports requests/s, events/s, p50/p99 latency (wrk's), the non-200 answers, the
+collector's peak RSS (all its processes), and lost = events acknowledged minus events stored
+once the journal is loaded. In the same run, the baselines: a binary `COPY` of the same
+rows into PostgreSQL (the Arrow insert on DuckDB), and the in-process SDK (`Client.track`)
+with the same event. PostgreSQL comes from `ACD_BENCH_POSTGRES_URL`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sdk_throughput import Warehouse, bench_duckdb_arrow, bench_postgres_copy, bench_sdk
+
+from collector.keys import create_key
+
+CLI = str(Path(sys.executable).with_name("acd-warehouse"))
+BATCH = 100
+
+
+def realistic_properties(number: int) -> dict[str, Any]:
+    return {
+        "course_id": f"course_{number % 500}",
+        "lesson": number % 40,
+        "plan": "pro",
+        "revenue": 49.0,
+        "currency": "USD",
+        "path": f"/courses/{number % 500}/lessons/{number % 40}",
+    }
+
+
+REALISTIC_CONTEXT = {
+    "campaign": {
+        "source": "facebook",
+        "medium": "paid_social",
+        "name": "120210000000000001",
+        "content": "120210000000000042",
+        "fbclid": "IwAR2benchmarkClickId",
+    },
+    "page": {"url": "https://portal28.example.com/courses", "path": "/courses"},
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36",
+    "locale": "en-US",
+}
+
+
+def _message_template() -> str:
+    """One track message as JSON, with `%d` holes for wrk's thread number and counter."""
+    now = datetime.now(UTC)
+    message = {
+        "type": "track",
+        "event": "Lesson Completed",
+        "userId": "bench-user",
+        "messageId": "MESSAGE_ID",
+        "timestamp": (now - timedelta(seconds=2)).isoformat(),
+        "sentAt": now.isoformat(),
+        "properties": realistic_properties(7),
+        "context": {**REALISTIC_CONTEXT, "library": {"name": "wrk", "version": "4"}},
+    }
+    text = json.dumps(message, separators=(",", ":")).replace("%", "%%")
+    return text.replace("MESSAGE_ID", "bench-%d-%d")
+
+
+def wrk_script(path: str, key: str, per_request: int) -> str:
+    """A wrk Lua script posting `per_request` unique messages per request to `path`."""
+    auth = base64.b64encode(f"{key}:".encode()).decode()
+    template = _message_template().replace("\\", "\\\\").replace('"', '\\"')
+    return f"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local counter = 0
+local template = "{template}"
+wrk.method = "POST"
+wrk.path = "{path}"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Basic {auth}"
+function request()
+  local parts = {{}}
+  for i = 1, {per_request} do
+    counter = counter + 1
+    parts[i] = string.format(template, tid, counter)
+  end
+  local body
+  if {per_request} == 1 then body = parts[1] else
+    body = '{{"batch":[' .. table.concat(parts, ",") .. ']}}'
+  end
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def _seconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def run_wrk(url: str, script: Path, connections: int, duration: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "requests": requests,
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _seconds(re.search(r"50%\s+(\S+)", out).group(1)) * 1000,  # type: ignore[union-attr]
+        "p99_ms": _seconds(re.search(r"99%\s+(\S+)", out).group(1)) * 1000,  # type: ignore[union-attr]
+        "non_200": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else "none",
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split()
+        for child in children:
+            pids += _tree(int(child))
+    return pids
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The summed peak resident size (VmHWM) of `pid` and its descendants."""
+    total = 0
+    for process in _tree(pid):
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+class CollectorProcess:
+    def __init__(self, warehouse: Warehouse, workdir: Path, workers: int) -> None:
+        assert warehouse.target is not None
+        self.target = warehouse.target
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "ACD_WAREHOUSE_URL": self.target.url,
+            "ACD_COLLECTOR_JOURNAL_DIR": str(workdir / f"journal-{self.port}"),
+            "ACD_COLLECTOR_RATE_LIMIT": "1000000000",  # the benchmark measures the collector
+        }
+        self.log = (workdir / f"collector-{self.port}.log").open("wb")
+        self.proc = subprocess.Popen(
+            [CLI, "collector", "--port", str(self.port), "--workers", str(workers)],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while not self._get("/health"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the collector did not start; see {self.log.name}")
+            time.sleep(0.2)
+
+    def _get(self, path: str) -> dict[str, Any] | None:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+                return json.loads(response.read() or b"{}")
+        except (OSError, ValueError):
+            return None
+
+    def settle(self, timeout: float = 600) -> None:
+        """Wait until the journal is loaded into the warehouse."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = self._get("/ready")
+            if ready is not None and int(ready.get("journal_pending_bytes", 1)) == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("the journal was not loaded in time")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def bench_collector(
+    warehouse: Warehouse,
+    workdir: Path,
+    *,
+    per_request: int,
+    connections: int,
+    duration: int,
+    workers: int,
+) -> dict[str, Any]:
+    target = warehouse.fresh()
+    key = create_key(target, "portal28", [])[1]
+    collector = CollectorProcess(warehouse, workdir, workers)
+    try:
+        path = "/v1/track" if per_request == 1 else "/v1/batch"
+        script = workdir / f"wrk-{per_request}.lua"
+        script.write_text(wrk_script(path, key, per_request))
+        result = run_wrk(collector.url, script, connections, duration)
+        started = time.perf_counter()
+        collector.settle()
+        result["load_after_s"] = time.perf_counter() - started
+        result["peak_rss_mb"] = peak_rss_mb(collector.proc.pid)
+    finally:
+        collector.stop()
+    acknowledged = (result["requests"] - result["non_200"]) * per_request
+    stored = warehouse.count()
+    result["events_per_s"] = result["requests_per_s"] * per_request
+    # wrk stops with requests in flight: those may be stored without being counted as answered.
+    result["lost"] = max(0, acknowledged - stored)
+    result["stored_unanswered"] = max(0, stored - acknowledged)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load pass")
+    parser.add_argument("--backends", default="postgres,duckdb")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--light-connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="collector worker processes")
+    parser.add_argument("--events", type=int, default=100_000, help="events for the baselines")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    results: dict[str, Any] = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="acd-bench-collector-") as tmp:
+        workdir = Path(tmp)
+        for backend in args.backends.split(","):
+            warehouse = Warehouse(backend, workdir)
+            passes = {
+                f"collector single → {backend}": (1, args.connections),
+                f"collector single, {args.light_connections} connections → {backend}": (
+                    1,
+                    args.light_connections,
+                ),
+                f"collector batch of {BATCH} → {backend}": (BATCH, args.connections),
+            }
+            try:
+                for name, (per_request, connections) in passes.items():
+                    results[name] = bench_collector(
+                        warehouse,
+                        workdir,
+                        per_request=per_request,
+                        connections=connections,
+                        duration=args.duration,
+                        workers=args.workers,
+                    )
+                limit = bench_postgres_copy if backend == "postgres" else bench_duckdb_arrow
+                results[f"limit → {backend}"] = limit(
+                    warehouse, args.events, realistic_properties, REALISTIC_CONTEXT
+                )
+                results[f"in-process SDK → {backend}"] = bench_sdk(
+                    warehouse, args.events, workdir, None, realistic_properties, REALISTIC_CONTEXT
+                )
+            finally:
+                warehouse.drop()
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    print()
+    print("| path | requests/s | events/s | p50 ms | p99 ms | non-200 | peak RSS MB | lost |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, row in results.items():
+        if not isinstance(row, dict):
+            continue
+
+        def cell(field: str, spec: str, row: dict[str, Any] = row) -> str:
+            return format(row[field], spec) if field in row else "—"
+
+        print(
+            f"| {name} | {cell('requests_per_s', ',.0f')} | {cell('events_per_s', ',.0f')} "
+            f"| {cell('p50_ms', '.1f')} | {cell('p99_ms', '.1f')} | {cell('non_200', ',')} "
+            f"| {cell('peak_rss_mb', '.0f')} | {cell('lost', ',')} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
