@@ -269,12 +269,18 @@ def new_event_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+# A UUID already in its canonical text form, which needs no parsing (the common case).
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def check_event_id(event_id: Any) -> str:
     if event_id is None:
         return new_event_id()
     if isinstance(event_id, uuid.UUID):
         return str(event_id)
     if isinstance(event_id, str):
+        if _CANONICAL_UUID.fullmatch(event_id):
+            return event_id
         try:
             return str(uuid.UUID(event_id))
         except ValueError:
