@@ -24,32 +24,9 @@ from typing import Any
 from acd_analytics.warehouse_url import Backend
 
 from warehouse_db.connection import transaction
-from warehouse_db.migrations.versions.v0002_raw_tables import RAW_TABLES
+from warehouse_db.raw_schema import RawTable, raw_table
 
 LOAD_COLUMNS = ("payload", "_account_id")
-
-
-@dataclass(frozen=True)
-class RawTable:
-    schema: str
-    table: str
-    columns: tuple[str, ...]  # key and typed columns, in DDL order (payload etc. excluded)
-    types: tuple[str, ...]
-    primary_key: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        return f"{self.schema}.{self.table}"
-
-
-def raw_table(schema: str, table: str) -> RawTable:
-    try:
-        columns, primary_key = RAW_TABLES[schema][table]
-    except KeyError:
-        raise ValueError(f"no raw table {schema}.{table}") from None
-    names = tuple(column.split()[0] for column in columns)
-    types = tuple(column.split()[1] for column in columns)
-    return RawTable(schema, table, names, types, tuple(primary_key))
 
 
 @dataclass(frozen=True)

@@ -55,23 +55,27 @@
 {%- endmacro %}
 
 
-{#- A FROM-clause item that yields one row per element of the JSON array at `path` in
-    `column`, as `<alias>.value` (JSON). Use after a comma or `cross join lateral`. -#}
-{% macro json_array_elements(column, path, alias) -%}
-    {{ return(adapter.dispatch('json_array_elements', 'acd_warehouse')(column, path, alias)) }}
+{#- A FROM-clause item that yields one row per element of the JSON array `json_expr`, as
+    `<alias>.value` (JSON), and no rows when `json_expr` is null or not an array (DuckDB's
+    json_each would iterate an object's members). The one way to iterate a JSON array: for an
+    array inside a column pass json_value(column, path); for JSON held in text,
+    parse_json_string(expr). Use after a comma or `cross join lateral`. -#}
+{% macro json_array_elements(json_expr, alias) -%}
+    {{ return(adapter.dispatch('json_array_elements', 'acd_warehouse')(json_expr, alias)) }}
 {%- endmacro %}
 
-{% macro duckdb__json_array_elements(column, path, alias) -%}
-    json_each({{ column }}, '$.{{ path | join(".") }}') as {{ alias }}
-{%- endmacro %}
-
-{% macro postgres__json_array_elements(column, path, alias) -%}
-    jsonb_array_elements(
+{% macro duckdb__json_array_elements(json_expr, alias) -%}
+    json_each(
         case
-            when jsonb_typeof({{ column }} #> '{ {{- path | join(",") -}} }') = 'array'
-                then {{ column }} #> '{ {{- path | join(",") -}} }'
-            else '[]'::jsonb
+            when json_type({{ json_expr }}) = 'ARRAY' then {{ json_expr }}
+            else cast('[]' as json)
         end
+    ) as {{ alias }}
+{%- endmacro %}
+
+{% macro postgres__json_array_elements(json_expr, alias) -%}
+    jsonb_array_elements(
+        case when jsonb_typeof({{ json_expr }}) = 'array' then {{ json_expr }} else '[]'::jsonb end
     ) as {{ alias }}(value)
 {%- endmacro %}
 
@@ -87,4 +91,21 @@
 
 {% macro postgres__json_element_text(value, key) -%}
     ({{ value }} ->> '{{ key }}')
+{%- endmacro %}
+
+
+{#- The JSON value held in the text `expr` (Stripe metadata values are strings, e.g.
+    `bundle_products`); null when `expr` is null or not JSON. -#}
+{% macro parse_json_string(expr) -%}
+    {{ return(adapter.dispatch('parse_json_string', 'acd_warehouse')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_json_string(expr) -%}
+    case when json_valid({{ expr }}) then cast({{ expr }} as json) end
+{%- endmacro %}
+
+{% macro postgres__parse_json_string(expr) -%}
+    {#- PostgreSQL < 16 has no `is json`: only text that looks like a JSON array or object is
+        cast (Stripe metadata we parse is written by our own checkout code). -#}
+    case when left(ltrim({{ expr }}), 1) in ('[', '{') then cast({{ expr }} as jsonb) end
 {%- endmacro %}

@@ -60,7 +60,7 @@ EFFECTIVE_STATUSES = (
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 USAGE_HEADERS = ("x-app-usage", "x-ad-account-usage", "x-business-use-case-usage")
 
-# Streams and their merge keys (the raw tables' primary keys, migration v0002).
+# Streams and their merge keys (the raw tables' primary keys, `warehouse_db.raw_schema`).
 INSIGHTS_STREAM = "ads_insights"  # merge key (ad_id, date_start); cursor: last day loaded
 ADS_STREAM = "ads"  # merge key (ad_id, updated_time, effective_status); full list each run
 

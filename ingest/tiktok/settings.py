@@ -35,7 +35,7 @@ RATE_LIMIT_CODE = 40100  # "request too frequent", on HTTP 200 (or 401)
 RETRYABLE_CODES = frozenset({50000, 50002, 40016, 40132, 40133})
 MAX_REPORT_DAYS = 30  # a daily report covers at most 30 days per request
 
-# Streams and merge keys (raw tables' primary keys, migration v0002).
+# Streams and merge keys (the raw tables' primary keys, `warehouse_db.raw_schema`).
 REPORTS_STREAM = "ad_reports"  # (ad_id, stat_time_day); cursor: last day loaded
 ADS_STREAM = "ads"  # (ad_id, modify_time, operation_status): every observed version
 VIDEOS_STREAM = "video_snapshots"  # (video_id, fetched_at): one snapshot per run

@@ -12,7 +12,7 @@ from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from orchestration.cli import main
 from warehouse_db.connection import connect
 from warehouse_db.migrations import all_migrations, migrate
-from warehouse_db.migrations.versions.v0002_raw_tables import RAW_TABLES
+from warehouse_db.raw_schema import RAW_TABLES, raw_table
 
 SHARED_TABLES = ["shared_assets", "shared_entitlements", "shared_events", "shared_users"]
 
@@ -58,6 +58,22 @@ def test_migrate_creates_every_table(empty_warehouse: WarehouseTarget) -> None:
     for schema, raw_tables in RAW_TABLES.items():
         for table in [*raw_tables, "_sync_state"]:
             assert (schema, table) in tables
+
+
+def test_the_raw_tables_are_those_raw_load_writes(empty_warehouse: WarehouseTarget) -> None:
+    """The migrations and `warehouse_db.raw_schema` describe the same raw tables."""
+    migrate(empty_warehouse)
+    with connect(empty_warehouse) as conn:
+        for schema, tables in RAW_TABLES.items():
+            for table in tables:
+                found = conn.execute(
+                    "select column_name from information_schema.columns "
+                    f"where table_schema = '{schema}' and table_name = '{table}' "
+                    "order by ordinal_position"
+                ).fetchall()
+                spec = raw_table(schema, table)
+                expected = [*spec.columns, "payload", "_account_id", "_loaded_at"]
+                assert [row[0] for row in found] == expected, spec.name
 
 
 def test_migrate_twice_changes_nothing(empty_warehouse: WarehouseTarget) -> None:

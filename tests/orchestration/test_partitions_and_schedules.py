@@ -27,7 +27,12 @@ from orchestration.defs.partitions import (
     run_days,
     tagged_days,
 )
-from orchestration.defs.shared import freshness_verdict
+from orchestration.defs.shared import (
+    SHARED_TABLES,
+    freshness_outcome,
+    freshness_verdict,
+    shared_freshness,
+)
 
 
 def test_a_partition_covers_its_own_day_only() -> None:
@@ -157,6 +162,43 @@ def test_freshness_verdict() -> None:
     stale = freshness_verdict(now - timedelta(hours=30), now, timedelta(hours=24))
     assert stale == "newest row is 30.0h old (allowed 24.0h)"
     assert freshness_verdict(None, now, timedelta(hours=24)) == "the table is empty"
+
+
+def test_freshness_rules_come_from_the_dbt_sources() -> None:
+    rules = {spec.table: spec for spec in SHARED_TABLES}
+    assert set(rules) == {"shared_events", "shared_users", "shared_entitlements", "shared_assets"}
+    events = rules["shared_events"]
+    assert (events.column, events.error_after) == ("received_at", timedelta(hours=24))
+    assert rules["shared_users"].error_after is None
+    assert rules["shared_users"].warn_after == timedelta(days=7)
+    manifest = {
+        "sources": {
+            "source.p.shared.t": {
+                "source_name": "shared",
+                "name": "t",
+                "loaded_at_field": "created_at",
+                "freshness": {"warn_after": {"count": None, "period": None}},
+            }
+        }
+    }
+    with pytest.raises(ValueError, match=r"shared\.t declares no"):
+        shared_freshness(manifest)
+
+
+def test_freshness_outcome_takes_the_severity_of_the_age_exceeded() -> None:
+    (events,) = [spec for spec in SHARED_TABLES if spec.table == "shared_events"]
+    now = datetime(2024, 6, 10, 12, tzinfo=UTC)
+    assert freshness_outcome(events, now - timedelta(hours=2), now)[0] is None
+    problem, severity = freshness_outcome(events, now - timedelta(hours=7), now)
+    assert (problem, severity) == (
+        "newest row is 7.0h old (allowed 6.0h)",
+        dg.AssetCheckSeverity.WARN,
+    )
+    problem, severity = freshness_outcome(events, now - timedelta(hours=30), now)
+    assert (problem, severity) == (
+        "newest row is 30.0h old (allowed 24.0h)",
+        dg.AssetCheckSeverity.ERROR,
+    )
 
 
 def test_known_currencies_are_iso_4217_upper_case() -> None:

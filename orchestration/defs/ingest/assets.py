@@ -21,8 +21,8 @@ from orchestration.defs.ingest.resources import (
 )
 from orchestration.defs.partitions import daily_partitions, run_days
 from orchestration.defs.resources import WarehouseResource
-from warehouse_db.migrations.versions.v0002_raw_tables import RAW_TABLES
 from warehouse_db.raw_load import RawWriter
+from warehouse_db.raw_schema import RAW_TABLES
 
 META_POOL = "meta_api"
 TIKTOK_POOL = "tiktok_api"

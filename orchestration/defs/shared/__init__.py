@@ -2,58 +2,70 @@
 
 Dagster does not write them (the SDK and the products do), so they are `AssetSpec`s keyed as
 dbt names the `shared` source, and their freshness is read from the data itself: the newest
-timestamp in the table against the allowed age. `shared_events` is stamped by the warehouse
-on arrival (`received_at`), so a stale one means delivery stopped: an error. The others carry
-business times (a quiet week is possible): a warning.
+`loaded_at_field` value in the table against the ages the dbt source declares
+(`dbt_project/models/staging/shared/_shared__sources.yml`, the one place the thresholds live,
+read here from the manifest). Older than `error_after` fails the check as an error, older than
+`warn_after` as a warning. `shared_events` is stamped by the warehouse on arrival
+(`received_at`), so a stale one means delivery stopped: it has an `error_after`. The others
+carry business times (a quiet week is possible): warnings only.
 """
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.dbt.project import ensure_manifest
 from orchestration.defs.resources import WarehouseResource
+
+SHARED_SOURCE = "shared"
+_PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
 @dataclass(frozen=True)
 class Freshness:
     table: str
-    column: str
-    max_age: timedelta
-    severity: dg.AssetCheckSeverity
+    column: str  # dbt's loaded_at_field: a column or an expression
+    warn_after: timedelta | None
+    error_after: timedelta | None
     description: str
 
 
-SHARED_TABLES = (
-    Freshness(
-        "shared_events",
-        "received_at",
-        timedelta(hours=24),
-        dg.AssetCheckSeverity.ERROR,
-        "One row per tracked event, written by the acd_analytics SDK.",
-    ),
-    Freshness(
-        "shared_users",
-        "updated_at",
-        timedelta(days=7),
-        dg.AssetCheckSeverity.WARN,
-        "One row per shared user id across products (Portal28 writes it).",
-    ),
-    Freshness(
-        "shared_entitlements",
-        "coalesce(revoked_at, granted_at)",
-        timedelta(days=7),
-        dg.AssetCheckSeverity.WARN,
-        "One row per entitlement a product granted or holds pending for a purchase.",
-    ),
-    Freshness(
-        "shared_assets",
-        "created_at",
-        timedelta(days=7),
-        dg.AssetCheckSeverity.WARN,
-        "One row per creative asset, unique by content hash.",
-    ),
-)
+def _age(rule: Mapping[str, Any] | None) -> timedelta | None:
+    if not rule or rule.get("count") is None:
+        return None
+    return int(rule["count"]) * _PERIODS[rule["period"]]
+
+
+def shared_freshness(manifest: Mapping[str, Any]) -> tuple[Freshness, ...]:
+    """The freshness rules of the dbt source `shared`, one per table, ordered by table."""
+    found = []
+    for source in manifest["sources"].values():
+        if source["source_name"] != SHARED_SOURCE:
+            continue
+        rules = source.get("freshness") or {}
+        spec = Freshness(
+            table=source["name"],
+            column=source.get("loaded_at_field") or "",
+            warn_after=_age(rules.get("warn_after")),
+            error_after=_age(rules.get("error_after")),
+            description=source.get("description") or "",
+        )
+        if not spec.column or (spec.warn_after is None and spec.error_after is None):
+            raise ValueError(
+                f"dbt source {SHARED_SOURCE}.{spec.table} declares no loaded_at_field "
+                "and freshness (warn_after or error_after)"
+            )
+        found.append(spec)
+    if not found:
+        raise ValueError(f"the dbt manifest has no source {SHARED_SOURCE!r}")
+    return tuple(sorted(found, key=lambda spec: spec.table))
+
+
+SHARED_TABLES = shared_freshness(json.loads(ensure_manifest().read_text()))
 
 
 def shared_key(table: str) -> dg.AssetKey:
@@ -76,20 +88,46 @@ def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f}h"
 
 
+def freshness_outcome(
+    spec: Freshness, newest: datetime | None, now: datetime
+) -> tuple[str | None, dg.AssetCheckSeverity]:
+    """(None, _) when fresh; otherwise why not, with the severity of the first age exceeded."""
+    for max_age, severity in (
+        (spec.error_after, dg.AssetCheckSeverity.ERROR),
+        (spec.warn_after, dg.AssetCheckSeverity.WARN),
+    ):
+        problem = None if max_age is None else freshness_verdict(newest, now, max_age)
+        if problem is not None:
+            return problem, severity
+    return None, dg.AssetCheckSeverity.WARN
+
+
+def _limits(spec: Freshness) -> str:
+    limits = [
+        f"{_hours(max_age)} ({name})"
+        for max_age, name in ((spec.warn_after, "warning"), (spec.error_after, "error"))
+        if max_age is not None
+    ]
+    return " and ".join(limits)
+
+
 def _freshness_check(spec: Freshness) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=shared_key(spec.table),
         name="freshness",
-        description=f"Newest {spec.column} at most {_hours(spec.max_age)} old.",
+        description=(
+            f"Newest {spec.column} at most {_limits(spec)} old "
+            f"(dbt source freshness of {SHARED_SOURCE}.{spec.table})."
+        ),
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as conn:
             newest = conn.execute(f"select max({spec.column}) from {spec.table}").fetchone()[0]
         now = datetime.now(UTC)
-        problem = freshness_verdict(newest, now, spec.max_age)
+        problem, severity = freshness_outcome(spec, newest, now)
         return dg.AssetCheckResult(
             passed=problem is None,
-            severity=spec.severity,
+            severity=severity,
             description=problem or f"newest row at {newest}",
             metadata={"newest": str(newest), "checked_at": now.isoformat()},
         )

@@ -15,7 +15,7 @@ import httpx
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from warehouse_db.connection import connect
-from warehouse_db.migrations.versions.v0002_raw_tables import RAW_TABLES
+from warehouse_db.raw_schema import RAW_TABLES
 
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
 

@@ -1,112 +1,19 @@
 """The raw schemas that `acd-warehouse ingest` fills (docs/REFERENCE.md, Raw schemas), created empty.
 
-Every raw table keeps the full API object in `payload` beside its natural-key columns and
-the load metadata `_account_id` (the ad account, advertiser or Stripe account it came from)
-and `_loaded_at`. Each schema has a `_sync_state` table so that a connector saves its cursor
-in the same transaction as the rows that cursor covers.
+The tables are defined once, in `warehouse_db.raw_schema`, which `raw_load` writes by. When a
+raw table changes, this migration gets a frozen copy of the definitions it creates today and a
+new migration alters the tables (see that module).
 """
 
 from __future__ import annotations
 
 from acd_analytics.warehouse_url import Backend
 
-from warehouse_db.migrations.versions.dialect import json_type
+from warehouse_db.raw_schema import create_statements
 
 VERSION = 2
 NAME = "raw_tables"
 
-# schema -> table -> (key and typed columns, primary key)
-RAW_TABLES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
-    "raw_meta": {
-        # One row per ad and account-local day (insights with time_increment=1, level=ad).
-        "ads_insights": (
-            ["ad_id text not null", "date_start date not null", "account_id text not null"],
-            ["ad_id", "date_start"],
-        ),
-        # Every observed version of an ad: a new status or edit is a new row.
-        "ads": (
-            [
-                "ad_id text not null",
-                "updated_time timestamptz not null",
-                "effective_status text not null",
-                "account_id text not null",
-            ],
-            ["ad_id", "updated_time", "effective_status"],
-        ),
-    },
-    "raw_tiktok": {
-        # One row per ad and advertiser-local day (report/integrated/get, stat_time_day).
-        "ad_reports": (
-            ["ad_id text not null", "stat_time_day date not null", "advertiser_id text not null"],
-            ["ad_id", "stat_time_day"],
-        ),
-        # Every observed version of an ad (operation status and modify_time).
-        "ads": (
-            [
-                "ad_id text not null",
-                "modify_time timestamp not null",
-                "operation_status text not null",
-                "advertiser_id text not null",
-            ],
-            ["ad_id", "modify_time", "operation_status"],
-        ),
-        # One snapshot of a video's cumulative counters per fetch (Display API video/list).
-        "video_snapshots": (
-            ["video_id text not null", "fetched_at timestamptz not null"],
-            ["video_id", "fetched_at"],
-        ),
-    },
-    "raw_stripe": {
-        name: (["id text not null", "created timestamptz"], ["id"])
-        for name in (
-            "customers",
-            "products",
-            "prices",
-            "subscriptions",
-            "invoices",
-            "charges",
-            "refunds",
-            "events",
-        )
-    }
-    | {
-        "subscription_items": (
-            ["id text not null", "subscription_id text not null", "created timestamptz"],
-            ["id"],
-        ),
-        "invoice_line_items": (
-            ["id text not null", "invoice_id text not null"],
-            ["invoice_id", "id"],
-        ),
-    },
-}
-
 
 def statements(backend: Backend) -> list[str]:
-    json = json_type(backend)
-    ddl: list[str] = []
-    for schema, tables in RAW_TABLES.items():
-        ddl.append(f"create schema if not exists {schema}")
-        for table, (columns, primary_key) in tables.items():
-            body = ",\n    ".join(
-                [
-                    *columns,
-                    f"payload {json} not null",
-                    "_account_id text not null",
-                    "_loaded_at timestamptz not null default current_timestamp",
-                    f"primary key ({', '.join(primary_key)})",
-                ]
-            )
-            ddl.append(f"create table {schema}.{table} (\n    {body}\n)")
-        ddl.append(
-            f"""
-            create table {schema}._sync_state (
-                stream text not null,
-                account_id text not null,
-                cursor_value text,
-                updated_at timestamptz not null default current_timestamp,
-                primary key (stream, account_id)
-            )
-            """
-        )
-    return ddl
+    return create_statements(backend)

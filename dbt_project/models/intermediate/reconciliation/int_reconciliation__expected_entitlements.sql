@@ -35,7 +35,7 @@ listed as (
         {{ json_element_text('bundle_app.value', 'app') }} as app,
         {{ json_element_text('bundle_app.value', 'product_id') }} as bundle_product_id
     from parsed,
-        {{ json_array_items('parsed.bundle_products', 'bundle_app') }}
+        {{ json_array_elements('parsed.bundle_products', 'bundle_app') }}
 
 ),
 

@@ -120,7 +120,7 @@ event_versions as (
         {{ json_text('events.data_object', ['status']) }} as status,
         {{ item_columns }}
     from events,
-        {{ json_array_elements('events.data_object', ['items', 'data'], 'item') }}
+        {{ json_array_elements(json_value('events.data_object', ['items', 'data']), 'item') }}
 
 ),
 
@@ -139,7 +139,9 @@ before_first_event as (
     from earliest_event
     inner join subscriptions
         on earliest_event.object_id = subscriptions.subscription_id,
-        {{ json_array_elements('earliest_event.previous_attributes', ['items', 'data'], 'item') }}
+        {{ json_array_elements(
+            json_value('earliest_event.previous_attributes', ['items', 'data']), 'item'
+        ) }}
     where earliest_event.event_type = 'customer.subscription.updated'
         and subscriptions.created_at < earliest_event.created_at
 

@@ -40,7 +40,7 @@ actions as (
         'actions' as action_list,
         action.value as action_object
     from latest,
-        {{ json_array_elements('latest.payload', ['actions'], 'action') }}
+        {{ json_array_elements(json_value('latest.payload', ['actions']), 'action') }}
 
 ),
 
@@ -52,7 +52,7 @@ action_values as (
         'action_values' as action_list,
         action.value as action_object
     from latest,
-        {{ json_array_elements('latest.payload', ['action_values'], 'action') }}
+        {{ json_array_elements(json_value('latest.payload', ['action_values']), 'action') }}
 
 ),
 
@@ -64,7 +64,7 @@ video_play_actions as (
         'video_play_actions' as action_list,
         action.value as action_object
     from latest,
-        {{ json_array_elements('latest.payload', ['video_play_actions'], 'action') }}
+        {{ json_array_elements(json_value('latest.payload', ['video_play_actions']), 'action') }}
 
 ),
 
