@@ -14,6 +14,7 @@ new row, so the status history keeps every observed version.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -179,10 +180,14 @@ def ingest_meta_ads(
     return result
 
 
+STREAMS = (INSIGHTS_STREAM, ADS_STREAM)
+
+
 def ingest_meta(
     config: MetaConfig,
     writer: RawWriter,
     *,
+    streams: Collection[str] = STREAMS,
     start: date | None = None,
     end: date | None = None,
     clock: Clock | None = None,
@@ -190,18 +195,24 @@ def ingest_meta(
     retry: RetryPolicy | None = None,
     progress: Progress = no_progress,
 ) -> list[StreamResult]:
-    """Pull insights and ads of every account in `config` into `raw_meta`."""
+    """Pull `streams` (insights, ads; default both) of every account in `config` into
+    `raw_meta`: the one entry point of the command line and the Dagster assets."""
+    unknown = set(streams) - set(STREAMS)
+    if unknown:
+        raise ValueError(f"unknown Meta streams {sorted(unknown)}: use {', '.join(STREAMS)}")
     client = MetaClient(config, clock=clock or SystemClock(), transport=transport, retry=retry)
     results = []
     try:
         for raw_account in config.ad_account_ids:
             account = account_key(raw_account)
-            results.append(
-                ingest_meta_insights(
-                    client, writer, account, start=start, end=end, progress=progress
+            if INSIGHTS_STREAM in streams:
+                results.append(
+                    ingest_meta_insights(
+                        client, writer, account, start=start, end=end, progress=progress
+                    )
                 )
-            )
-            results.append(ingest_meta_ads(client, writer, account, progress=progress))
+            if ADS_STREAM in streams:
+                results.append(ingest_meta_ads(client, writer, account, progress=progress))
     finally:
         client.close()
     return results

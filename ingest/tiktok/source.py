@@ -12,6 +12,7 @@ stamped with the run's fetch time.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -213,10 +214,14 @@ def ingest_tiktok_videos(
     return result
 
 
+STREAMS = (REPORTS_STREAM, ADS_STREAM, VIDEOS_STREAM)
+
+
 def ingest_tiktok(
     config: TikTokConfig,
     writer: RawWriter,
     *,
+    streams: Collection[str] = STREAMS,
     start: date | None = None,
     end: date | None = None,
     clock: Clock | None = None,
@@ -224,27 +229,35 @@ def ingest_tiktok(
     retry: RetryPolicy | None = None,
     progress: Progress = no_progress,
 ) -> list[StreamResult]:
-    """Pull reports and ads of every advertiser, then (with a Display token) the videos."""
+    """Pull `streams` (reports, ads of every advertiser; the videos when a Display token is
+    set; default all) into `raw_tiktok`: the one entry point of the command line and the
+    Dagster assets."""
+    unknown = set(streams) - set(STREAMS)
+    if unknown:
+        raise ValueError(f"unknown TikTok streams {sorted(unknown)}: use {', '.join(STREAMS)}")
     clock = clock or SystemClock()
     results = []
-    client = TikTokBusinessClient(config, clock=clock, transport=transport, retry=retry)
-    try:
-        for advertiser in config.advertiser_ids:
-            results.append(
-                ingest_tiktok_reports(
-                    client,
-                    writer,
-                    advertiser,
-                    today=clock.now().date(),
-                    start=start,
-                    end=end,
-                    progress=progress,
-                )
-            )
-            results.append(ingest_tiktok_ads(client, writer, advertiser, progress=progress))
-    finally:
-        client.close()
-    if config.display_access_token is not None:
+    if REPORTS_STREAM in streams or ADS_STREAM in streams:
+        client = TikTokBusinessClient(config, clock=clock, transport=transport, retry=retry)
+        try:
+            for advertiser in config.advertiser_ids:
+                if REPORTS_STREAM in streams:
+                    results.append(
+                        ingest_tiktok_reports(
+                            client,
+                            writer,
+                            advertiser,
+                            today=clock.now().date(),
+                            start=start,
+                            end=end,
+                            progress=progress,
+                        )
+                    )
+                if ADS_STREAM in streams:
+                    results.append(ingest_tiktok_ads(client, writer, advertiser, progress=progress))
+        finally:
+            client.close()
+    if VIDEOS_STREAM in streams and config.display_access_token is not None:
         display = TikTokDisplayClient(
             config,
             config.display_access_token.reveal(),

@@ -10,8 +10,7 @@ world's "now", so a world generated for any date range is pulled as if it were l
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,16 +19,19 @@ import dagster as dg
 from ingest._common.clock import Clock, SystemClock
 from ingest._common.results import Progress, StreamResult, no_progress
 from ingest._common.secrets import Secret
-from ingest.meta.client import MetaClient
+from ingest.meta import ingest_meta
+from ingest.meta.settings import ADS_STREAM as META_ADS
 from ingest.meta.settings import DEFAULT_BASE_URL as META_DEFAULT_BASE_URL
+from ingest.meta.settings import INSIGHTS_STREAM as META_INSIGHTS
 from ingest.meta.settings import MetaConfig
-from ingest.meta.source import account_key, ingest_meta_ads, ingest_meta_insights
 from ingest.stripe import ingest_stripe
 from ingest.stripe.settings import StripeConfig
-from ingest.tiktok.client import TikTokBusinessClient, TikTokDisplayClient
+from ingest.tiktok import ingest_tiktok
+from ingest.tiktok.settings import ADS_STREAM as TIKTOK_ADS
 from ingest.tiktok.settings import DEFAULT_BASE_URL as TIKTOK_DEFAULT_BASE_URL
 from ingest.tiktok.settings import DEFAULT_DISPLAY_BASE_URL, TikTokConfig
-from ingest.tiktok.source import ingest_tiktok_ads, ingest_tiktok_reports, ingest_tiktok_videos
+from ingest.tiktok.settings import REPORTS_STREAM as TIKTOK_REPORTS
+from ingest.tiktok.settings import VIDEOS_STREAM as TIKTOK_VIDEOS
 from orchestration.settings import meta_settings, stripe_settings, tiktok_settings
 from warehouse_db.raw_load import RawWriter
 
@@ -65,34 +67,29 @@ class MetaResource(dg.ConfigurableResource):
     def clock(self) -> Clock:
         return SystemClock()
 
-    @contextmanager
-    def _client(self) -> Iterator[tuple[MetaConfig, MetaClient]]:
-        config = self.settings()
-        client = MetaClient(config, clock=self.clock())
-        try:
-            yield config, client
-        finally:
-            client.close()
-
     def ingest_insights(
         self, writer: RawWriter, *, start: date, end: date, progress: Progress = no_progress
     ) -> list[StreamResult]:
-        with self._client() as (config, client):
-            return [
-                ingest_meta_insights(
-                    client, writer, account_key(acc), start=start, end=end, progress=progress
-                )
-                for acc in config.ad_account_ids
-            ]
+        return ingest_meta(
+            self.settings(),
+            writer,
+            streams=(META_INSIGHTS,),
+            start=start,
+            end=end,
+            clock=self.clock(),
+            progress=progress,
+        )
 
     def ingest_ads(
         self, writer: RawWriter, *, progress: Progress = no_progress
     ) -> list[StreamResult]:
-        with self._client() as (config, client):
-            return [
-                ingest_meta_ads(client, writer, account_key(acc), progress=progress)
-                for acc in config.ad_account_ids
-            ]
+        return ingest_meta(
+            self.settings(),
+            writer,
+            streams=(META_ADS,),
+            clock=self.clock(),
+            progress=progress,
+        )
 
 
 class LiveMetaResource(MetaResource):
@@ -140,35 +137,29 @@ class TikTokResource(dg.ConfigurableResource):
     def clock(self) -> Clock:
         return SystemClock()
 
-    @contextmanager
-    def _client(self) -> Iterator[tuple[TikTokConfig, TikTokBusinessClient]]:
-        config = self.settings()
-        client = TikTokBusinessClient(config, clock=self.clock())
-        try:
-            yield config, client
-        finally:
-            client.close()
-
     def ingest_reports(
         self, writer: RawWriter, *, start: date, end: date, progress: Progress = no_progress
     ) -> list[StreamResult]:
-        today = self.clock().now().date()
-        with self._client() as (config, client):
-            return [
-                ingest_tiktok_reports(
-                    client, writer, adv, today=today, start=start, end=end, progress=progress
-                )
-                for adv in config.advertiser_ids
-            ]
+        return ingest_tiktok(
+            self.settings(),
+            writer,
+            streams=(TIKTOK_REPORTS,),
+            start=start,
+            end=end,
+            clock=self.clock(),
+            progress=progress,
+        )
 
     def ingest_ads(
         self, writer: RawWriter, *, progress: Progress = no_progress
     ) -> list[StreamResult]:
-        with self._client() as (config, client):
-            return [
-                ingest_tiktok_ads(client, writer, adv, progress=progress)
-                for adv in config.advertiser_ids
-            ]
+        return ingest_tiktok(
+            self.settings(),
+            writer,
+            streams=(TIKTOK_ADS,),
+            clock=self.clock(),
+            progress=progress,
+        )
 
 
 class LiveTikTokResource(TikTokResource):
@@ -225,20 +216,20 @@ class TikTokDisplayResource(dg.ConfigurableResource):
     def ingest_videos(
         self, writer: RawWriter, *, progress: Progress = no_progress
     ) -> list[StreamResult]:
-        token = self.token()
         # The Business settings are not used by the Display client.
         config = TikTokConfig(
             access_token=Secret(""),
             advertiser_ids=(),
-            display_access_token=Secret(token),
+            display_access_token=Secret(self.token()),
             display_base_url=self.base_url(),
         )
-        clock = self.clock()
-        client = TikTokDisplayClient(config, token, clock=clock)
-        try:
-            return [ingest_tiktok_videos(client, writer, fetched_at=clock.now(), progress=progress)]
-        finally:
-            client.close()
+        return ingest_tiktok(
+            config,
+            writer,
+            streams=(TIKTOK_VIDEOS,),
+            clock=self.clock(),
+            progress=progress,
+        )
 
 
 class LiveTikTokDisplayResource(TikTokDisplayResource):
