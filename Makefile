@@ -33,7 +33,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy sdk/src warehouse_db ingest orchestration
+	$(BIN)/mypy sdk/src warehouse_db ingest orchestration api
 
 format: install
 	$(BIN)/ruff format .
