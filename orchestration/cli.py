@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from acd_analytics.warehouse_url import InvalidWarehouseURL
 
-from orchestration.commands import Handler, build, demo, ingest, roles, seed, warehouse
+from orchestration.commands import Handler, build, demo, ingest, report, roles, seed, warehouse
 from warehouse_db.connection import WarehouseUnavailable, warehouse_target
 
-COMMAND_MODULES = (warehouse, seed, ingest, build, demo, roles)
+COMMAND_MODULES = (warehouse, seed, ingest, build, report, demo, roles)
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (
     InvalidWarehouseURL,
     WarehouseUnavailable,

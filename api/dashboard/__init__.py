@@ -4,7 +4,22 @@
 figures, `page` renders the charts to SVG and assembles the page, `report` ties them together.
 """
 
-from api.dashboard.queries import SECTION_KEYS, Filters
-from api.dashboard.report import Report, headline_png, render_dashboard, write_report
+from api.dashboard.queries import SECTION_KEYS, Filters, InvalidFilters
+from api.dashboard.report import (
+    DEFAULT_REPORT_PATH,
+    Report,
+    headline_png,
+    render_dashboard,
+    write_report,
+)
 
-__all__ = ["SECTION_KEYS", "Filters", "Report", "headline_png", "render_dashboard", "write_report"]
+__all__ = [
+    "DEFAULT_REPORT_PATH",
+    "SECTION_KEYS",
+    "Filters",
+    "InvalidFilters",
+    "Report",
+    "headline_png",
+    "render_dashboard",
+    "write_report",
+]

@@ -26,6 +26,10 @@ from typing import Any
 Row = dict[str, Any]
 
 
+class InvalidFilters(ValueError):
+    """The filters cannot describe a page: `the range starts (…) after it ends (…)`."""
+
+
 @dataclass(frozen=True)
 class Filters:
     """What one page shows: one product (slug) or all, and an inclusive range of UTC dates."""
@@ -36,7 +40,7 @@ class Filters:
 
     def __post_init__(self) -> None:
         if self.since and self.until and self.since > self.until:
-            raise ValueError(f"the range starts ({self.since}) after it ends ({self.until})")
+            raise InvalidFilters(f"the range starts ({self.since}) after it ends ({self.until})")
 
     def describe(self) -> str:
         product = f"product {self.product}" if self.product else "all products"

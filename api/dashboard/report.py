@@ -26,6 +26,8 @@ from api.dashboard.queries import Filters, load_sections
 from warehouse_db.connection import connect
 
 HEADLINE_SECTION = "product_daily"
+# Beside the embedded warehouse (`warehouse/acd.duckdb`), relative to the working directory.
+DEFAULT_REPORT_PATH = Path("warehouse/report.html")
 
 
 @contextmanager
@@ -82,15 +84,19 @@ class Report:
 
 
 def write_report(
-    target: WarehouseTarget, out: Path, filters: Filters | None = None, *, with_png: bool = False
+    target: WarehouseTarget,
+    out: Path,
+    filters: Filters | None = None,
+    *,
+    preview_scale: float | None = None,
 ) -> Report:
-    """Write the dashboard for `filters` to `out` (directories created); with `with_png`, also
-    render the headline chart as PNG."""
+    """Write the dashboard for `filters` to `out` (directories created); with `preview_scale`,
+    also render the headline chart as PNG at that scale."""
     started = time.perf_counter()
     filters = filters or Filters()
     views = build_views(target, filters)
     page = render_page(views, filters, datetime.now(UTC), target.redacted())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
-    png = headline_png(views) if with_png else None
+    png = headline_png(views, preview_scale) if preview_scale else None
     return Report(out, views, time.perf_counter() - started, png)
