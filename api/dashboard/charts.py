@@ -219,6 +219,7 @@ def product_daily(data: SectionData, view: SectionView) -> None:
                 number(total(days, "signups")),
                 number(total(days, "purchases")),
                 money(total(days, "stripe_net_revenue"), currency),
+                number(total(days, "charges_in_other_currencies")),
                 money(spend, currency),
                 ratio(divide(total(days, "last_touch_attributed_value"), spend)),
                 money(total(days, "ai_cost_usd"), "USD"),
@@ -235,12 +236,14 @@ def product_daily(data: SectionData, view: SectionView) -> None:
                 "signups",
                 "purchases",
                 "Stripe net revenue",
+                "charges in other currencies",
                 "ad spend",
                 "ROAS",
                 "AI cost",
             ),
             figures,
-            "ROAS = last-touch attributed value ÷ ad spend over the period.",
+            "Money in the reporting currency: charges in other currencies are counted apart, "
+            "not converted. ROAS = last-touch attributed value ÷ ad spend over the period.",
         )
     )
 

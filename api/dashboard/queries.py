@@ -109,8 +109,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 "daily",
                 """
                 select product, activity_date, active_persons, new_persons, signups, purchases,
-                    currency, stripe_net_revenue, ad_spend, last_touch_attributed_value, roas,
-                    ai_cost_usd
+                    currency, stripe_net_revenue, charges_in_other_currencies, ad_spend,
+                    last_touch_attributed_value, roas, ai_cost_usd
                 from marts.rpt_product_daily
                 {where}
                 order by product, activity_date

@@ -101,8 +101,8 @@ def test_product_figures_equal_the_mart(built: Built, report: RenderedReport) ->
         built.target,
         """
         select product, currency, count(*), max(active_persons), sum(signups), sum(purchases),
-            sum(stripe_net_revenue), sum(ad_spend), sum(last_touch_attributed_value),
-            sum(ai_cost_usd)
+            sum(stripe_net_revenue), sum(charges_in_other_currencies), sum(ad_spend),
+            sum(last_touch_attributed_value), sum(ai_cost_usd)
         from marts.rpt_product_daily
         group by product, currency
         order by product, currency
@@ -110,7 +110,7 @@ def test_product_figures_equal_the_mart(built: Built, report: RenderedReport) ->
     )
     shown = table(report, "product_daily", "product_totals").records()
     assert [row["product"] for row in shown] == [row[0] for row in expected]
-    for row, (_, currency, days, peak, signups, purchases, revenue, spend, value, ai) in zip(
+    for row, (_, currency, days, peak, signups, purchases, revenue, other, spend, value, ai) in zip(
         shown, expected, strict=True
     ):
         assert_shows(row["days"], days, 0)
@@ -118,6 +118,7 @@ def test_product_figures_equal_the_mart(built: Built, report: RenderedReport) ->
         assert_shows(row["signups"], signups, 0)
         assert_shows(row["purchases"], purchases, 0)
         assert_money(row["Stripe net revenue"], revenue, currency)
+        assert_shows(row["charges in other currencies"], other, 0)
         assert_money(row["ad spend"], spend, currency)
         assert_shows(row["ROAS"], ratio(value, spend), 2)
         assert_money(row["AI cost"], ai, "USD")
