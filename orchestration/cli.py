@@ -19,13 +19,14 @@ from orchestration.commands import (
     collector,
     demo,
     ingest,
+    report,
     roles,
     seed,
     warehouse,
 )
 from warehouse_db.connection import WarehouseUnavailable, warehouse_target
 
-COMMAND_MODULES = (warehouse, seed, ingest, build, demo, roles, collector)
+COMMAND_MODULES = (warehouse, seed, ingest, build, report, demo, roles, collector)
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (
     InvalidWarehouseURL,
     WarehouseUnavailable,

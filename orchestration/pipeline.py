@@ -10,7 +10,9 @@ Dagster runs with the sample client resources, as production's schedules would:
    tables run;
 2. the hourly dbt build (`dbt_build`) over the received days the schedule would cover now, with
    every dbt test and Great Expectations suite. It only starts when the first run succeeded,
-   so a failed blocking raw check stops it, as it stops dbt inside one run.
+   so a failed blocking raw check stops it, as it stops dbt inside one run;
+3. when the dbt build succeeded, the `dashboard` job, as production's sensor would request it:
+   the dashboard report of the marts, written to `report_path`.
 Returns what was materialized and how every check came out.
 """
 
@@ -193,19 +195,31 @@ def world_days(manifest: dict[str, Any]) -> DateWindow:
 
 
 def pipeline_definitions(
-    target: WarehouseTarget, client_resources: dict[str, Any], progress: Progress = no_progress
+    target: WarehouseTarget,
+    client_resources: dict[str, Any],
+    progress: Progress = no_progress,
+    report_path: Path | None = None,
 ) -> dg.Definitions:
-    """Every area's assets and checks, bound to `target` and the given client resources."""
+    """Every area's assets and checks, bound to `target` and the given client resources (and
+    the dashboard report to `report_path`, else its default place)."""
     from orchestration.definitions import AREAS
+    from orchestration.defs.dashboard.assets import REPORT_KEY, DashboardReportResource
     from orchestration.defs.dbt.assets import DBT_ASSETS, dbt_resource
     from orchestration.defs.resources import warehouse_resource
     from orchestration.defs.shared import SHARED_TABLES, shared_key
 
     sources = dg.define_asset_job(
         SOURCES_JOB,
-        selection=(dg.AssetSelection.all() - dg.AssetSelection.assets(*DBT_ASSETS))
+        selection=(
+            dg.AssetSelection.all()
+            - dg.AssetSelection.assets(*DBT_ASSETS)
+            - dg.AssetSelection.assets(REPORT_KEY)
+        )
         | dg.AssetSelection.checks_for_assets(*(shared_key(t.table) for t in SHARED_TABLES)),
         description="Every asset and check upstream of dbt: the raw and shared tables.",
+    )
+    dashboard = (
+        DashboardReportResource(path=str(report_path)) if report_path else DashboardReportResource()
     )
     return dg.Definitions.merge(
         *AREAS,
@@ -213,6 +227,7 @@ def pipeline_definitions(
             resources={
                 "warehouse": warehouse_resource(target),
                 "dbt": dbt_resource(),
+                "dashboard": dashboard,
                 **client_resources,
             },
             jobs=[sources],
@@ -273,13 +288,16 @@ def run_pipeline(
     *,
     dagster_home: Path | None = None,
     show_dbt_output: bool = False,
+    report_path: Path | None = None,
 ) -> PipelineSummary:
     """Migrate `target`, then materialize every asset and run every check in-process with the
-    sample resources serving the world in `world_dir` (written by `acd-warehouse seed`).
+    sample resources serving the world in `world_dir` (written by `acd-warehouse seed`); the
+    dashboard report goes to `report_path` (else its default place).
 
     dbt's own log (a line per node, echoed to stdout by dagster-dbt) is hidden unless
     `show_dbt_output`; it stays in dbt_project/logs/dbt.log and progress shows dbt's tally."""
     from ingest.world.server import SampleWorldServer
+    from orchestration.defs.dashboard.assets import dashboard_job
     from orchestration.defs.dbt.assets import dbt_build_job
     from orchestration.defs.ingest.resources import sample_client_resources
     from warehouse_db.migrations import migrate
@@ -291,15 +309,18 @@ def run_pipeline(
         days = world_days(server.manifest)
         clients = sample_client_resources(_sample_base_urls(server), server.manifest)
         progress(f"sample transport on {server.base_url}; report days {days}")
-        defs = pipeline_definitions(target, clients, progress)
+        defs = pipeline_definitions(target, clients, progress, report_path)
         say = _to_current_stdout(progress)
         quiet = contextlib.nullcontext() if show_dbt_output else _silenced_stdout()
         with _instance(dagster_home) as instance, quiet:
 
-            def run_job(job_name: str, partition_days: DateWindow) -> dg.ExecuteInProcessResult:
+            def run_job(
+                job_name: str, partition_days: DateWindow | None = None
+            ) -> dg.ExecuteInProcessResult:
+                partitions = range_tags(partition_days) if partition_days else {}
                 return defs.resolve_job_def(job_name).execute_in_process(
                     instance=instance,
-                    tags={**range_tags(partition_days), "acd/source": "sample-world"},
+                    tags={**partitions, "acd/source": "sample-world"},
                     raise_on_error=False,
                     run_config={"loggers": {"progress": {}}},
                 )
@@ -310,6 +331,10 @@ def run_pipeline(
                 received = received_days(datetime.now(UTC))
                 say(f"dbt build over the events received {received}")
                 results.append(run_job(dbt_build_job.name, received))
+                if results[-1].success:
+                    results.append(run_job(dashboard_job.name))
+                else:
+                    say("dashboard skipped: the dbt build failed")
             else:
                 say("dbt build skipped: the sources run failed")
     expected = {k.to_user_string() for k in defs.resolve_asset_graph().materializable_asset_keys}

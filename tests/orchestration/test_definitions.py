@@ -1,7 +1,7 @@
 """The code location loads with placeholder settings, and what it defines is a reviewed list.
 
 `expected_definitions.txt` lists every asset, check (other than dbt's tests, compared with the
-manifest instead), job, schedule and pool. When a change is deliberate, regenerate it with
+manifest instead), job, schedule, sensor and pool. When a change is deliberate, regenerate it with
 `ACD_UPDATE_SNAPSHOTS=1 pytest tests/orchestration/test_definitions.py` and review the diff.
 """
 
@@ -46,6 +46,7 @@ def definition_lines(defs: dg.Definitions) -> list[str]:
         f"schedule {s.name} '{s.cron_schedule}' {s.execution_timezone} -> {s.job_name}"
         for s in defs.schedules or []
     ]
+    lines += [f"sensor {s.name} -> {s.job_name}" for s in defs.sensors or []]
     for assets_def in defs.assets or []:
         if isinstance(assets_def, dg.AssetsDefinition) and assets_def.op.pool:
             lines += [

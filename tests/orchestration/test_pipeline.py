@@ -27,7 +27,10 @@ def test_every_asset_materializes_and_every_check_passes_on_the_sample_world(
     messages: list[str] = []
 
     home = tmp_path / "dagster_home"
-    summary = run_pipeline(warehouse, world, progress=messages.append, dagster_home=home)
+    report = tmp_path / "report.html"
+    summary = run_pipeline(
+        warehouse, world, progress=messages.append, dagster_home=home, report_path=report
+    )
 
     assert summary.success, "\n".join(summary.lines())
     assert summary.failed_checks == []
@@ -59,3 +62,12 @@ def test_every_asset_materializes_and_every_check_passes_on_the_sample_world(
         received.since.isoformat(),
         received.until.isoformat(),
     }
+    # The dashboard ran after the dbt build: the file, and its headline chart as a picture.
+    assert "dashboard/report" in summary.materialized
+    assert 'data-section="product_daily"' in report.read_text()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["dashboard", "report"]))
+    assert event is not None and event.asset_materialization is not None
+    metadata = event.asset_materialization.metadata
+    assert metadata["path"].value == str(report.resolve())
+    assert str(metadata["preview"].value).startswith("![Products by day](data:image/png;base64,")

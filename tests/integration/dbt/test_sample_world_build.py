@@ -1,11 +1,12 @@
 """Acceptance of the whole dbt project on a sample world (issues 6 and 7, "How it is checked").
 
-Once per backend (module-scoped; it is the slow part): a small deterministic world is seeded
-into a fresh DuckDB file and a fresh PostgreSQL database, every source is pulled through the
-real connectors from `SampleWorldServer`, and `dbt build` runs the whole project (models,
-seeds, data tests, unit tests). Then every mart must be non-empty on both, equal between the
-two backends row for row, and the entitlement reconciliation must report exactly the faults
-the world planted (its `manifest.json`).
+Once per backend (`built_worlds`, session-scoped in `tests/integration/conftest.py`; it is the
+slow part): a small deterministic world is seeded into a fresh DuckDB file and a fresh
+PostgreSQL database, every source is pulled through the real connectors from
+`SampleWorldServer`, and `dbt build` runs the whole project (models, seeds, data tests, unit
+tests). Then every mart must be non-empty on both, equal between the two backends row for
+row, and the entitlement reconciliation must report exactly the faults the world planted (its
+`manifest.json`).
 """
 
 from __future__ import annotations
@@ -13,29 +14,22 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
-from psycopg import sql
+from acd_analytics.warehouse_url import WarehouseTarget
 
-from ingest.world.config import WorldConfig
-from ingest.world.server import SampleWorldServer
-from orchestration.commands.ingest import run_ingest
-from orchestration.commands.seed import seed_world
+from tests.integration.conftest import Built
 from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
 
 pytestmark = pytest.mark.slow
 
 BACKENDS = ("duckdb", "postgres")
-# A fixed world: the same people, ads and Stripe objects on every run and both backends.
-WORLD = {"users": 300, "days": 30, "seed": 42, "end_date": date(2024, 6, 30)}
 
 # Columns stamped by the SDK or the warehouse when the world is written (`sent_at` by the SDK's
 # clock, `received_at` by the warehouse's default), not computed by the models from the data:
@@ -53,71 +47,6 @@ WALL_CLOCK_COLUMNS_BY_MART = {
 
 def _dbt(target: WarehouseTarget, args: Sequence[str], work_dir: Path) -> str:
     return dbt_in(target, args, work_dir).stdout
-
-
-def _seed_ingest_build(target: WarehouseTarget, work_dir: Path) -> dict[str, Any]:
-    """Seed the world into `target`, pull every source from its transport, build; the manifest."""
-    config = WorldConfig(**WORLD, out_dir=work_dir / "world")
-    manifest = seed_world(target, config, spool_dir=work_dir / "spool")
-    with SampleWorldServer(config.out_dir) as server:
-        settings = server.source_settings()
-        run_ingest("stripe", target, env=settings)
-        for source in ("meta", "tiktok"):
-            run_ingest(source, target, start=config.start_date, end=config.end_date, env=settings)
-    _dbt(target, ["build"], work_dir)
-    return manifest
-
-
-class Built:
-    """A backend's warehouse after seed + ingest + build, with the world's manifest."""
-
-    def __init__(self, target: WarehouseTarget, manifest: dict[str, Any], work_dir: Path):
-        self.target = target
-        self.manifest = manifest
-        self.work_dir = work_dir
-
-
-@pytest.fixture(scope="module")
-def built_worlds(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Built]]:
-    """Each backend seeded, ingested and built once (lazily) for the whole module."""
-    databases: list[str] = []
-
-    class Lazy(dict[str, Built]):
-        def __missing__(self, backend: str) -> Built:
-            work_dir = tmp_path_factory.mktemp(f"sample_world_{backend}")
-            if backend == "duckdb":
-                target = parse_warehouse_url(f"duckdb:///{work_dir / 'warehouse.duckdb'}")
-            else:
-                admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
-                database = f"acd_test_{uuid.uuid4().hex[:12]}"
-                with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
-                    conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-                databases.append(database)
-                target = parse_warehouse_url(admin.url.rsplit("/", 1)[0] + f"/{database}")
-            self[backend] = Built(target, _seed_ingest_build(target, work_dir), work_dir)
-            return self[backend]
-
-    try:
-        yield Lazy()
-    finally:
-        if databases:
-            admin = request.getfixturevalue("postgres_admin")
-            with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
-                for database in databases:
-                    conn.execute(
-                        sql.SQL("drop database if exists {} with (force)").format(
-                            sql.Identifier(database)
-                        )
-                    )
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def built(request: pytest.FixtureRequest, built_worlds: dict[str, Built]) -> Built:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
-    return built_worlds[request.param]
 
 
 def marts(target: WarehouseTarget) -> list[str]:
