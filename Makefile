@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint format dev bench clean
+.PHONY: install demo test test-fast lint format dev bench clean
 
 install: .venv/.synced
 
@@ -35,6 +35,10 @@ $(JS_CLIENTS): tests/js/package.json tests/js/package-lock.json
 test: install $(JS_CLIENTS)
 	PYTHON=$(PYTHON) UV=$(UV) bash sdk/scripts/test_standalone.sh
 	$(BIN)/pytest
+
+# Everything that needs no dbt build and no Dagster run (the tests not marked `slow`).
+test-fast: install $(JS_CLIENTS)
+	$(BIN)/pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from collector.keys import create_key
@@ -81,6 +82,7 @@ def _visit(warehouse: WarehouseTarget, tmp_path: Path, page_name: str) -> Visit:
     return Visit(collector, key, user_agent, console_errors, requested)
 
 
+@pytest.mark.slow  # runs dbt build
 def test_a_browser_visit_from_a_meta_ad_is_attributed_to_that_ad(
     warehouse: WarehouseTarget, tmp_path: Path
 ) -> None:
