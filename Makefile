@@ -39,7 +39,7 @@ test: install $(JS_CLIENTS)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy sdk/src warehouse_db ingest orchestration collector
+	$(BIN)/mypy sdk/src warehouse_db ingest orchestration serving collector api
 
 format: install
 	$(BIN)/ruff format .
