@@ -1,0 +1,1 @@
+"""Read access to the marts over HTTP and as pages: the read API and the dashboard."""
