@@ -111,6 +111,7 @@ def built_warehouses(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, tuple[WarehouseTarget, Path]]]:
     databases: list[str] = []
+    admins: list[WarehouseTarget] = []
 
     class Lazy(dict[str, tuple[WarehouseTarget, Path]]):
         def __missing__(self, backend: str) -> tuple[WarehouseTarget, Path]:
@@ -119,6 +120,7 @@ def built_warehouses(
                 target = parse_warehouse_url(f"duckdb:///{work_dir / 'warehouse.duckdb'}")
             else:
                 admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
+                admins.append(admin)
                 database = f"acd_test_{uuid.uuid4().hex[:12]}"
                 with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
                     conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
@@ -132,7 +134,7 @@ def built_warehouses(
         yield Lazy()
     finally:
         if databases:
-            admin = request.getfixturevalue("postgres_admin")
+            admin = admins[0]
             with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
                 for database in databases:
                     conn.execute(
