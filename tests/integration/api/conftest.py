@@ -46,7 +46,9 @@ def build_world(target: WarehouseTarget, work_dir: Path) -> None:
         run_ingest("stripe", target, env=settings)
         for source in ("meta", "tiktok"):
             run_ingest(source, target, start=config.start_date, end=config.end_date, env=settings)
-    dbt_in(target, ["build", "--exclude", "resource_type:test", "resource_type:unit_test"], work_dir)
+    dbt_in(
+        target, ["build", "--exclude", "resource_type:test", "resource_type:unit_test"], work_dir
+    )
 
 
 class Harness:

@@ -46,7 +46,9 @@ def test_a_product_key_never_receives_another_products_row(harness: Harness) -> 
             if value is None:
                 continue
             op = draw(st.sampled_from(["", "[gte]", "[lte]", "[gt]", "[lt]"]))
-            params.append((column.name + op, str(value).lower() if isinstance(value, bool) else str(value)))
+            params.append(
+                (column.name + op, str(value).lower() if isinstance(value, bool) else str(value))
+            )
         order = draw(st.lists(st.sampled_from(columns), max_size=3, unique_by=lambda c: c.name))
         if order:
             params.append(
