@@ -43,7 +43,7 @@ test-fast: install $(JS_CLIENTS)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy sdk/src warehouse_db ingest orchestration collector api
+	$(BIN)/mypy sdk/src warehouse_db ingest orchestration serving collector api
 
 format: install
 	$(BIN)/ruff format .

@@ -6,8 +6,8 @@ rejection (`wire`), append all of it to the journal and wait for the fsync, answ
 `200 {"success": true}`. Errors are `{"code", "message"}` with the status real clients act on;
 nothing here ever answers 201, 202 or 204.
 
-Keys never reach a log line: uvicorn's access log is off and `_log_request` writes paths
-with the key part of `/v1/projects/{writeKey}/settings` and any query string removed.
+Keys never reach a log line: uvicorn's access log is off and `serving.requestlog` writes
+paths with the key part of `/v1/projects/{writeKey}/settings` and any query string removed.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from acd_analytics.warehouse_url import WarehouseTarget
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collector import metrics, wire
 from collector.journal import (
@@ -42,8 +40,12 @@ from collector.journal import (
     rejected_line,
 )
 from collector.keys import KeyStore, KeyStoreUnavailable, WriteKey
-from collector.ratelimit import TokenBuckets, retry_after_header
 from collector.settings import CollectorSettings, collector_settings
+from serving.errors import RETRY_AFTER_UNAVAILABLE, Refused, error, not_allowed
+from serving.errors import json_response as _json
+from serving.metrics import metrics_response
+from serving.ratelimit import TokenBuckets, retry_after_header
+from serving.requestlog import RequestLogging
 from warehouse_db.connection import warehouse_target
 
 log = logging.getLogger("acd.collector")
@@ -52,25 +54,6 @@ SUCCESS = b'{"success":true}'
 # A transparent 1x1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 BATCH_PATHS = ("batch", "b", "import")
-RETRY_AFTER_UNAVAILABLE = "5"
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
-
-
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return _json(status, {"code": code, "message": message}, headers)
-
-
-class Refused(Exception):
-    """Stop handling the request and answer this error."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.response = error(status, code, message, headers)
 
 
 class Collector:
@@ -417,71 +400,11 @@ async def prometheus(request: Request) -> Response:
     collector = _state(request)
     if collector.loader is not None:
         metrics.JOURNAL_PENDING_BYTES.set(collector.loader.pending_bytes())
-    return Response(generate_latest(), 200, media_type=CONTENT_TYPE_LATEST)
-
-
-class CorsAndLogging:
-    """CORS for browsers (preflights answered here, the request's origin mirrored on every
-    answer; which origins a key accepts is checked per request), and one log line and one
-    metric per request, with key-bearing parts of the path removed."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        origin = headers.get("origin")
-        route = _route_label(scope["path"])
-        if scope["method"] == "OPTIONS":
-            cors = _cors_headers(origin, headers.get("access-control-request-headers"))
-            response = Response(b"", 200, {**cors, "Access-Control-Max-Age": "86400"})
-            await response(scope, receive, send)
-            metrics.REQUESTS.labels(route, "200").inc()
-            return
-        status = 500
-
-        async def send_with_cors(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                if origin:
-                    extra = [
-                        (k.encode("latin-1"), v.encode("latin-1"))
-                        for k, v in _cors_headers(origin, None).items()
-                    ]
-                    message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_cors)
-        finally:
-            metrics.REQUESTS.labels(route, str(status)).inc()
-            if status >= 500 or (status >= 400 and status != 429):
-                log.info("%s %s -> %d", scope["method"], route, status)
+    return metrics_response()
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     return error(404, "not_found", f"path: no endpoint {_route_label(request.url.path)}")
-
-
-async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return error(405, "method_not_allowed", f"method: {request.method} is not served here")
-
-
-def _cors_headers(origin: str | None, request_headers: str | None) -> dict[str, str]:
-    if not origin:
-        return {}
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Credentials": "true",
-        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Allow-Headers": request_headers
-        or "Content-Type, Authorization, X-Retry-Count",
-        "Vary": "Origin",
-    }
 
 
 def _route_label(path: str) -> str:
@@ -528,8 +451,18 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={404: _not_found, 405: _not_allowed},
+        exception_handlers={404: _not_found, 405: not_allowed},
+        middleware=[
+            # CORS for browsers: preflights answered, the request's origin mirrored on every
+            # answer; which origins a key accepts is checked per request.
+            Middleware(
+                RequestLogging,
+                logger=log,
+                requests=metrics.REQUESTS,
+                route_label=_route_label,
+                cors=True,
+            )
+        ],
     )
     app.state.collector = collector
-    app.add_middleware(CorsAndLogging)
     return app

@@ -8,9 +8,7 @@ what `keys list` shows and `keys revoke` takes. The collector looks keys up thro
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -20,7 +18,19 @@ from typing import Any
 from acd_analytics.events import InvalidEvent, check_product
 from acd_analytics.warehouse_url import WarehouseTarget
 
+from serving.keys import hash_key, new_key, new_key_id
+from serving.keys import placeholder as _param
 from warehouse_db.connection import connect, transaction
+
+__all__ = [
+    "KeyStore",
+    "WriteKey",
+    "create_key",
+    "hash_key",
+    "list_keys",
+    "lookup_key",
+    "revoke_key",
+]
 
 KEY_PREFIX = "acdwk_"
 
@@ -52,14 +62,6 @@ class WriteKey:
         return origin.rstrip("/") in self.allowed_origins
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _param(target: WarehouseTarget) -> str:
-    return "%s" if target.backend == "postgres" else "?"
-
-
 def _origins(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = json.loads(value)
@@ -79,8 +81,8 @@ def create_key(target: WarehouseTarget, product: str, origins: list[str]) -> tup
         ].rstrip("/"):
             raise WriteKeyError(f"--origin must look like https://app.example.com, got {origin!r}")
         cleaned.append(origin.rstrip("/"))
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    key_id = "wk_" + secrets.token_hex(6)
+    key = new_key(KEY_PREFIX)
+    key_id = new_key_id("wk_")
     p = _param(target)
     with connect(target) as conn, transaction(conn):
         conn.execute(

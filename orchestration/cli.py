@@ -15,6 +15,7 @@ from acd_analytics.warehouse_url import InvalidWarehouseURL
 
 from orchestration.commands import (
     Handler,
+    api,
     build,
     collector,
     demo,
@@ -26,7 +27,7 @@ from orchestration.commands import (
 )
 from warehouse_db.connection import WarehouseUnavailable, warehouse_target
 
-COMMAND_MODULES = (warehouse, seed, ingest, build, report, demo, roles, collector)
+COMMAND_MODULES = (warehouse, seed, ingest, build, report, demo, roles, collector, api)
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (
     InvalidWarehouseURL,
     WarehouseUnavailable,

@@ -33,6 +33,12 @@ ANALYST_SCHEMAS = (
 )
 
 
+# The read API's role (docs/API.md): the marts, its keys and the build times; it adds to the
+# audit log and nothing else. Its statement timeout is the role's default.
+API_ROLE_NAME = "api"
+API_STATEMENT_TIMEOUT_MS = 10_000
+
+
 class RoleError(ValueError):
     """A role could not be created; the message names the argument or setting."""
 
@@ -74,8 +80,31 @@ def create_analyst_role(target: WarehouseTarget, name: str) -> CreatedRole:
     return _create_role(target, name=name, product=None, grants=grants)
 
 
+def create_api_role(
+    target: WarehouseTarget, statement_timeout_ms: int = API_STATEMENT_TIMEOUT_MS
+) -> CreatedRole:
+    """Create the read API's login role, or rotate its password: it can read the marts schema,
+    look up read keys and mart build times, and insert audit rows; nothing else."""
+    grants = [
+        "create schema if not exists marts",
+        "grant usage on schema marts to {role}",
+        "grant select on all tables in schema marts to {role}",
+        "alter default privileges in schema marts grant select on tables to {role}",
+        "grant usage on schema public to {role}",
+        "grant select on api_keys, acd_mart_builds to {role}",
+        "grant insert on api_audit_log to {role}",
+        f"alter role {{role}} set statement_timeout = {int(statement_timeout_ms)}",
+    ]
+    return _create_role(target, name=API_ROLE_NAME, product=None, grants=grants, access_map=False)
+
+
 def _create_role(
-    target: WarehouseTarget, *, name: str, product: str | None, grants: list[str]
+    target: WarehouseTarget,
+    *,
+    name: str,
+    product: str | None,
+    grants: list[str],
+    access_map: bool = True,
 ) -> CreatedRole:
     if target.backend != "postgres":
         raise RoleError(
@@ -100,6 +129,8 @@ def _create_role(
         existing = conn.execute(
             "select product from acd_access_roles where role_name = %s", (role_name,)
         ).fetchall()
+        if not access_map and existing:
+            raise RoleError(f"role {role_name!r} already belongs to a product or an analyst")
         if existing and existing[0][0] != product:
             raise RoleError(
                 f"role {role_name!r} already exists for {existing[0][0] or 'analysts'!r}"
@@ -111,7 +142,7 @@ def _create_role(
                 role, sql.Literal(password)
             )
         )
-        if not existing:
+        if access_map and not existing:
             conn.execute(
                 "insert into acd_access_roles (role_name, product) values (%s, %s)",
                 (role_name, product),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from collector.keys import WriteKeyError, create_key, list_keys, revoke_key
 from collector.settings import InvalidCollectorSetting, collector_settings
 from orchestration.commands import Subcommands
+from serving.server import serve
 from warehouse_db.connection import connect
 from warehouse_db.migrations import current_version
 
@@ -33,26 +32,10 @@ ERRORS: tuple[type[Exception], ...] = (WriteKeyError, InvalidCollectorSetting, C
 
 
 def cmd_collector(args: argparse.Namespace, target: WarehouseTarget) -> None:
-    import uvicorn
-
     collector_settings()  # refuse bad ACD_COLLECTOR_* settings before starting workers
     _require_migrated(target)
-    # Worker processes build their app from the environment: hand them the resolved URL.
-    os.environ["ACD_WAREHOUSE_URL"] = target.url
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(
-        "collector.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,  # paths can carry a write key; the app logs its own, redacted
-        log_level="info",
-        server_header=False,
-        # The app reads X-Forwarded-For itself, from ACD_COLLECTOR_TRUSTED_PROXIES only.
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-    )
+    # The app reads X-Forwarded-For itself, from ACD_COLLECTOR_TRUSTED_PROXIES only.
+    serve("collector.app:create_app", target, host=args.host, port=args.port, workers=args.workers)
 
 
 def cmd_keys_create(args: argparse.Namespace, target: WarehouseTarget) -> None:

@@ -1,4 +1,7 @@
-"""Per-key token buckets: `rate` messages per second, bursts of `burst` messages."""
+"""Per-key token buckets: `rate` tokens per second, bursts of `burst` tokens.
+
+The collector spends one token per message, the read API one per request.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ class TokenBuckets:
         self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, at)
         self._lock = threading.Lock()
 
-    def take(self, key_id: str, count: int) -> float:
+    def take(self, key_id: str, count: int = 1) -> float:
         """Take `count` tokens; 0.0 if granted, else the seconds to wait before retrying."""
         count = min(count, int(self.burst))
         now = time.monotonic()

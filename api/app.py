@@ -1,0 +1,442 @@
+"""The read API's routes (docs/API.md): the marts over HTTP, for keys scoped to a product and marts.
+
+Every `/v1` request goes the same way, in a worker thread: open a warehouse session (503 while
+the warehouse is busy), find the key by its hash (401), take a token from its bucket (429),
+find the mart (404) and check the key may read it (403), parse the query string against the
+mart's contract (400 naming the parameter), answer 304 when `If-None-Match` holds this page's
+ETag, else run one bound statement that always carries the key's product condition. Then the
+request is added to the audit log, whatever its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import hashlib
+import io
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import orjson
+from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from api import metrics
+from api.audit import AuditLog, AuditRow
+from api.catalog import Catalog, Mart, load_catalog
+from api.docs_page import DOCS_HTML
+from api.keys import KEY_PREFIX, ReadKey, key_from_row, lookup_sql
+from api.openapi import openapi_document
+from api.query import BadParameter, Page, csv_value, encode_cursor, json_value, page_sql, parse_page
+from api.settings import ApiSettings, api_settings
+from api.warehouse import BUSY_RETRY_AFTER, Reader, Session, WarehouseBusy, open_reader
+from serving.errors import Refused, error, json_response, not_allowed
+from serving.keys import bearer_token, hash_key
+from serving.metrics import metrics_response
+from serving.ratelimit import TokenBuckets, retry_after_header
+from serving.requestlog import RequestLogging
+from warehouse_db.connection import warehouse_target
+
+log = logging.getLogger("acd.api")
+
+CATALOG_CHECK_SECONDS = 5.0
+NDJSON = "application/x-ndjson"
+
+
+def _api_version() -> str:
+    try:
+        return version("acd-warehouse")
+    except PackageNotFoundError:
+        return "0"
+
+
+@dataclass
+class Outcome:
+    response: Response
+    key: ReadKey | None = None
+    rows: int | None = None
+
+
+class ReadApi:
+    """What one process serves from: settings, catalog, warehouse access, rate limits, audit."""
+
+    def __init__(
+        self,
+        target: WarehouseTarget,
+        settings: ApiSettings,
+        *,
+        manifest: Path | None = None,
+        reader_target: WarehouseTarget | None = None,
+    ) -> None:
+        self.target = target
+        self.settings = settings
+        self.manifest = manifest
+        self.reader_target = reader_target
+        self.rates = TokenBuckets(settings.rate_limit, settings.rate_burst)
+        self.reader: Reader | None = None
+        self.audit: AuditLog | None = None
+        self._catalog: Catalog | None = None
+        self._catalog_mtime = 0.0
+        self._catalog_checked = 0.0
+        self._catalog_lock = threading.Lock()
+
+    # -- life
+
+    def start(self) -> None:
+        self.catalog()
+        reader_target = self.reader_target or self._reader_target()
+        self.reader = open_reader(
+            reader_target,
+            pool_size=self.settings.pool_size,
+            statement_timeout_ms=self.settings.statement_timeout_ms,
+        )
+        self.audit = AuditLog(self.reader)
+        self.audit.start()
+        log.info(
+            "read API ready: warehouse %s as %s, %d marts",
+            self.target.redacted(),
+            reader_target.redacted(),
+            len(self.catalog().marts),
+        )
+
+    def stop(self) -> None:
+        if self.audit is not None:
+            self.audit.stop()
+        if self.reader is not None:
+            self.reader.close()
+
+    def _reader_target(self) -> WarehouseTarget:
+        if self.target.backend != "postgres":
+            return self.target
+        if self.settings.reader_url:
+            return parse_warehouse_url(self.settings.reader_url)
+        from warehouse_db.roles import create_api_role
+
+        role = create_api_role(self.target, self.settings.statement_timeout_ms)
+        return parse_warehouse_url(role.connection_url)
+
+    def catalog(self) -> Catalog:
+        """The marts, re-read when the manifest changes (checked every few seconds)."""
+        now = time.monotonic()
+        if self._catalog is not None and now - self._catalog_checked < CATALOG_CHECK_SECONDS:
+            return self._catalog
+        with self._catalog_lock:
+            path = self.manifest or _default_manifest()
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                mtime = 0.0
+            if self._catalog is None or mtime != self._catalog_mtime:
+                self._catalog = load_catalog(path)
+                self._catalog_mtime = mtime
+            self._catalog_checked = now
+            return self._catalog
+
+    # -- the steps of a request
+
+    def serve(self, token: str | None, work: Callable[[Session, ReadKey], Outcome]) -> Outcome:
+        """Authenticate, rate-limit and run `work` in one warehouse session (a worker thread)."""
+        assert self.reader is not None
+        key: ReadKey | None = None
+        try:
+            with self.reader.session() as session:
+                key = self._key(session, token)
+                wait = self.rates.take(key.key_id)
+                if wait > 0:
+                    raise Refused(
+                        429,
+                        "rate_limited",
+                        f"Authorization: more than {self.rates.rate:g} requests per second for this key",
+                        {"Retry-After": retry_after_header(wait)},
+                    )
+                outcome = work(session, key)
+                outcome.key = key
+                return outcome
+        except Refused as exc:
+            return Outcome(exc.response, key)
+        except WarehouseBusy as exc:
+            return Outcome(
+                error(503, "unavailable", f"warehouse: {exc}", {"Retry-After": BUSY_RETRY_AFTER}),
+                key,
+            )
+
+    def _key(self, session: Session, token: str | None) -> ReadKey:
+        unauthorized = {"WWW-Authenticate": "Bearer"}
+        if not token:
+            raise Refused(
+                401,
+                "unauthorized",
+                "Authorization: missing (send `Authorization: Bearer <key>`)",
+                unauthorized,
+            )
+        found = None
+        if token.startswith(KEY_PREFIX) and len(token) < 200:
+            rows = session.rows(lookup_sql(self.target), [hash_key(token)])
+            found = key_from_row(rows[0] if rows else None)
+        if found is None:
+            raise Refused(401, "unauthorized", "Authorization: unknown read key", unauthorized)
+        if found.revoked:
+            raise Refused(401, "unauthorized", "Authorization: this key was revoked", unauthorized)
+        return found
+
+    def _mart(self, key: ReadKey, name: str) -> Mart:
+        mart = self.catalog().get(name)
+        if mart is None:
+            raise Refused(404, "not_found", f"mart: no mart named {name[:64]!r} (see /v1/marts)")
+        if not key.may_read(mart):
+            raise Refused(403, "forbidden", f"mart: this key may not read {mart.name}")
+        return mart
+
+    def builds(self, session: Session, mart: str | None = None) -> dict[str, tuple[Any, str]]:
+        marker = self.reader.marker if self.reader else "?"
+        if mart is None:
+            rows = session.rows("select mart, built_at, invocation_id from acd_mart_builds")
+        else:
+            rows = session.rows(
+                f"select mart, built_at, invocation_id from acd_mart_builds where mart = {marker}",
+                [mart],
+            )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def list_marts(self, session: Session, key: ReadKey) -> Outcome:
+        builds = self.builds(session)
+        data = []
+        for mart in (self.catalog().marts[name] for name in self.catalog().names()):
+            if not key.may_read(mart):
+                continue
+            built = builds.get(mart.name)
+            data.append(
+                {
+                    "name": mart.name,
+                    "grain": mart.grain,
+                    "description": mart.description,
+                    "product_column": mart.product_column,
+                    "columns": [
+                        {
+                            "name": column.name,
+                            "type": column.data_type,
+                            "description": column.description,
+                            "filterable": column.comparable,
+                        }
+                        for column in mart.columns
+                    ],
+                    "built_at": json_value("timestamp", built[0]) if built else None,
+                }
+            )
+        return Outcome(json_response(200, {"data": data}), rows=len(data))
+
+    def read_mart(
+        self,
+        session: Session,
+        key: ReadKey,
+        name: str,
+        items: list[tuple[str, str]],
+        if_none_match: str | None,
+    ) -> Outcome:
+        mart = self._mart(key, name)
+        try:
+            page = parse_page(mart, items)
+        except BadParameter as exc:
+            raise Refused(400, "bad_parameter", str(exc)) from None
+        built = self.builds(session, mart.name).get(mart.name)
+        built_at = json_value("timestamp", built[0]) if built else None
+        headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+        if built is not None:
+            headers["ETag"] = _etag(mart.name, built[1], built_at, key, items)
+            if if_none_match and _etag_matches(if_none_match, headers["ETag"]):
+                return Outcome(Response(status_code=304, headers=headers), rows=0)
+        if built_at:
+            headers["X-Built-At"] = built_at
+        assert self.reader is not None
+        product_column = mart.product_column if key.product is not None else None
+        statement, params = page_sql(page, self.reader.marker, product_column, key.product)
+        started = time.perf_counter()
+        raw = session.rows(statement, params)
+        rows = [
+            {
+                column.name: json_value(column.kind, value)
+                for column, value in zip(page.output, row, strict=True)
+            }
+            for row in raw[: page.limit]
+        ]
+        next_cursor = encode_cursor(page, rows[-1]) if len(raw) > page.limit and rows else None
+        metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
+        metrics.ROWS.labels(mart.name).inc(len(rows))
+        return Outcome(_page_response(page, rows, next_cursor, built_at, headers), rows=len(rows))
+
+
+def _default_manifest() -> Path:
+    from orchestration.defs.dbt.project import ensure_manifest
+
+    return ensure_manifest()
+
+
+def _etag(
+    mart: str, invocation_id: str, built_at: str | None, key: ReadKey, items: list[tuple[str, str]]
+) -> str:
+    """A strong ETag: the same build, product scope and query give the same bytes."""
+    material = orjson.dumps([mart, invocation_id, built_at, key.product, sorted(items)])
+    return '"' + hashlib.sha256(material).hexdigest()[:32] + '"'
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    candidates = [part.strip() for part in header.split(",")]
+    return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
+
+
+def _page_response(
+    page: Page,
+    rows: list[dict[str, Any]],
+    next_cursor: str | None,
+    built_at: str | None,
+    headers: dict[str, str],
+) -> Response:
+    if page.format == "json":
+        body = orjson.dumps({"data": rows, "next_cursor": next_cursor, "built_at": built_at})
+        return Response(body, 200, headers, media_type="application/json")
+    if next_cursor:
+        headers = {**headers, "X-Next-Cursor": next_cursor}
+    if page.format == "ndjson":
+        return Response(b"".join(orjson.dumps(row) + b"\n" for row in rows), 200, headers, NDJSON)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([column.name for column in page.output])
+    for row in rows:
+        writer.writerow([csv_value(row[column.name]) for column in page.output])
+    return Response(out.getvalue(), 200, headers, media_type="text/csv")
+
+
+def _state(request: Request) -> ReadApi:
+    api: ReadApi = request.app.state.api
+    return api
+
+
+async def _audited(request: Request, work: Callable[[Session, ReadKey], Outcome]) -> Response:
+    api = _state(request)
+    requested_at = datetime.now(UTC)
+    started = time.perf_counter()
+    token = bearer_token(request.headers.get("authorization"))
+    try:
+        outcome = await asyncio.to_thread(api.serve, token, work)
+    except Exception as exc:  # a bug: answer 500, log the type only (never the request)
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        outcome = Outcome(error(500, "internal", "the server failed: see its log"))
+    duration_ms = (time.perf_counter() - started) * 1000
+    if api.audit is not None:
+        api.audit.add(
+            AuditRow(
+                key_id=outcome.key.key_id if outcome.key else None,
+                key_name=outcome.key.name if outcome.key else None,
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query,
+                status=outcome.response.status_code,
+                rows_returned=outcome.rows,
+                duration_ms=duration_ms,
+                requested_at=requested_at,
+            )
+        )
+    return outcome.response
+
+
+async def list_marts(request: Request) -> Response:
+    """GET /v1/marts: the marts this key may read."""
+    return await _audited(request, _state(request).list_marts)
+
+
+async def read_mart(request: Request) -> Response:
+    """GET /v1/marts/{name}: a page of a mart's rows."""
+    api = _state(request)
+    name = request.path_params["name"]
+    items = list(request.query_params.multi_items())
+    if_none_match = request.headers.get("if-none-match")
+    return await _audited(
+        request, lambda session, key: api.read_mart(session, key, name, items, if_none_match)
+    )
+
+
+async def openapi(request: Request) -> Response:
+    api = _state(request)
+    return json_response(200, openapi_document(api.catalog(), _api_version()))
+
+
+async def docs(request: Request) -> Response:
+    return HTMLResponse(DOCS_HTML)
+
+
+async def health(request: Request) -> Response:
+    return json_response(200, {"status": "ok"})
+
+
+async def prometheus(request: Request) -> Response:
+    return metrics_response()
+
+
+def _route_label(path: str) -> str:
+    if path.startswith("/v1/marts/"):
+        return "/v1/marts/{name}"
+    if path in ("/v1/marts", "/health", "/metrics", "/openapi.json", "/docs"):
+        return path
+    return "other"
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error(404, "not_found", f"path: no endpoint {_route_label(request.url.path)}")
+
+
+def create_app(
+    target: WarehouseTarget | None = None,
+    settings: ApiSettings | None = None,
+    *,
+    manifest: Path | None = None,
+    reader_target: WarehouseTarget | None = None,
+) -> Starlette:
+    """The ASGI app; `acd-warehouse api` runs it with uvicorn (factory=True)."""
+    settings = settings or api_settings()
+    api = ReadApi(
+        target or warehouse_target(),
+        settings,
+        manifest=manifest or settings.manifest,
+        reader_target=reader_target,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.to_thread(api.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(api.stop)
+
+    routes = [
+        Route("/v1/marts", list_marts, methods=["GET"]),
+        Route("/v1/marts/{name}", read_mart, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: not_allowed},
+        middleware=[
+            Middleware(
+                RequestLogging, logger=log, requests=metrics.REQUESTS, route_label=_route_label
+            )
+        ],
+    )
+    app.state.api = api
+    return app

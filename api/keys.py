@@ -1,0 +1,141 @@
+"""Read keys (docs/API.md, Keys): secrets stored only as a SHA-256 hash in `api_keys`.
+
+A key is `acdrk_` followed by 32 random bytes in URL-safe base64; its `key_id` (`rk_…`) is what
+`api-keys list` shows and `api-keys revoke` takes. A key has a name (who holds it), an optional
+product (whose rows it reads; none: an analyst key) and the marts it may read. The API looks
+a key up on every request, so a revocation applies to the next request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from acd_analytics.warehouse_url import WarehouseTarget
+
+from api.catalog import Catalog, Mart
+from serving.keys import hash_key, new_key, new_key_id, placeholder
+from warehouse_db.connection import connect, transaction
+
+KEY_PREFIX = "acdrk_"
+KEY_ID_PREFIX = "rk_"
+ALL_MARTS = "*"
+PRODUCT_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+KEY_NAME = re.compile(r"^[\w .@-]{1,80}$")
+COLUMNS = "key_id, name, product, marts, created_at, revoked_at"
+
+
+class ReadKeyError(ValueError):
+    """An api-keys command cannot do what was asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class ReadKey:
+    key_id: str
+    name: str
+    product: str | None
+    # None: the default set (a product key: the marts with a product column; an analyst key:
+    # every mart); ("*",): every mart; else the names.
+    marts: tuple[str, ...] | None
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def may_read(self, mart: Mart) -> bool:
+        if self.marts is None:
+            return self.product is None or mart.product_column is not None
+        return ALL_MARTS in self.marts or mart.name in self.marts
+
+    def marts_label(self) -> str:
+        if self.marts is None:
+            return "marts with a product column" if self.product else "all"
+        return "all" if ALL_MARTS in self.marts else ",".join(self.marts)
+
+
+def parse_marts(text: str | None, catalog: Catalog | None) -> tuple[str, ...] | None:
+    """`--marts NAME,…|all` as stored: None (not given), ("*",) or the names, each known."""
+    if text is None:
+        return None
+    if text.strip() == "all":
+        return (ALL_MARTS,)
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise ReadKeyError("--marts: give mart names separated by commas, or `all`")
+    if catalog is not None:
+        unknown = [name for name in names if catalog.get(name) is None]
+        if unknown:
+            raise ReadKeyError(
+                f"--marts: no mart named {', '.join(unknown)} (known: {', '.join(catalog.names())})"
+            )
+    return names
+
+
+def _row(row: Iterable[Any]) -> ReadKey:
+    key_id, name, product, marts, created_at, revoked_at = row
+    if isinstance(marts, str):
+        marts = json.loads(marts)
+    return ReadKey(
+        key_id=key_id,
+        name=name,
+        product=product,
+        marts=tuple(str(mart) for mart in marts) if marts is not None else None,
+        created_at=created_at,
+        revoked_at=revoked_at,
+    )
+
+
+def create_read_key(
+    target: WarehouseTarget, name: str, product: str | None, marts: tuple[str, ...] | None
+) -> tuple[ReadKey, str]:
+    """Store a new read key; return it with the key itself (shown once, never stored)."""
+    if not KEY_NAME.fullmatch(name):
+        raise ReadKeyError(f"--name must match {KEY_NAME.pattern}, got {name!r}")
+    if product is not None and not PRODUCT_SLUG.fullmatch(product):
+        raise ReadKeyError(f"--product must match {PRODUCT_SLUG.pattern}, got {product!r}")
+    key = new_key(KEY_PREFIX)
+    key_id = new_key_id(KEY_ID_PREFIX)
+    p = placeholder(target)
+    with connect(target) as conn, transaction(conn):
+        conn.execute(
+            "insert into api_keys (key_id, key_sha256, name, product, marts) "
+            f"values ({p}, {p}, {p}, {p}, {p})",
+            (key_id, hash_key(key), name, product, None if marts is None else json.dumps(marts)),
+        )
+    return ReadKey(key_id=key_id, name=name, product=product, marts=marts), key
+
+
+def list_read_keys(target: WarehouseTarget) -> list[ReadKey]:
+    with connect(target) as conn:
+        rows = conn.execute(f"select {COLUMNS} from api_keys order by created_at, key_id")
+        return [_row(row) for row in rows.fetchall()]
+
+
+def revoke_read_key(target: WarehouseTarget, key_id: str) -> ReadKey:
+    p = placeholder(target)
+    with connect(target) as conn, transaction(conn):
+        rows = conn.execute(
+            f"select {COLUMNS} from api_keys where key_id = {p}", (key_id,)
+        ).fetchall()
+        if not rows:
+            raise ReadKeyError(f"no read key {key_id!r} (see `acd-warehouse api-keys list`)")
+        conn.execute(
+            "update api_keys set revoked_at = current_timestamp "
+            f"where key_id = {p} and revoked_at is null",
+            (key_id,),
+        )
+    return _row(rows[0])
+
+
+def lookup_sql(target: WarehouseTarget) -> str:
+    return f"select {COLUMNS} from api_keys where key_sha256 = {placeholder(target)}"
+
+
+def key_from_row(row: Iterable[Any] | None) -> ReadKey | None:
+    return None if row is None else _row(row)

@@ -1,0 +1,324 @@
+"""A request's query string as one bound SQL statement over a mart (docs/API.md, Reading a mart).
+
+Only contract columns can be filtered or ordered; every value (filters and the cursor's) is a
+bound parameter of the column's type; identifiers come from the catalog, never from the
+request. Paging is keyset: the order is the requested columns then the mart's key (so it is
+total), nulls last in both directions, and the cursor holds the last row's values of those
+columns, so the next page is "the rows after it" whatever was inserted or filtered meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from api.catalog import BadValue, Column, Mart, parse_value
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10_000
+FORMATS = ("json", "csv", "ndjson")
+OPERATORS = {"gte": ">=", "lte": "<=", "gt": ">", "lt": "<"}
+RESERVED = ("order", "limit", "cursor", "format")
+MAX_VALUES = 1000
+
+
+class BadParameter(ValueError):
+    """A query parameter cannot be used; `parameter` names it, the message says why."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: Column
+    operator: str  # "in" or a key of OPERATORS
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """What to read: filters, the total order, the page size, where to start, and how to answer."""
+
+    mart: Mart
+    filters: tuple[Filter, ...]
+    order: tuple[tuple[Column, bool], ...]  # (column, descending), the key appended
+    order_spec: str
+    limit: int
+    after: tuple[Any, ...] | None
+    format: str
+    output: tuple[Column, ...] = field(default=())
+
+
+def _column(mart: Mart, name: str, parameter: str) -> Column:
+    column = mart.column(name)
+    if column is None:
+        raise BadParameter(
+            parameter, f"{mart.name} has no column {name[:64]!r} (see /v1/marts or /openapi.json)"
+        )
+    if not column.comparable:
+        raise BadParameter(parameter, f"{name} is a JSON column: it cannot be filtered or ordered")
+    return column
+
+
+def parse_page(mart: Mart, items: Sequence[tuple[str, str]]) -> Page:
+    """The page the query string `items` (name, value pairs, in order) asks for."""
+    values: dict[tuple[str, str], list[Any]] = {}
+    columns: dict[tuple[str, str], Column] = {}
+    special: dict[str, str] = {}
+    for name, text in items:
+        if name in RESERVED:
+            if name in special:
+                raise BadParameter(name, "given more than once")
+            special[name] = text
+            continue
+        column_name, operator = name, "in"
+        if name.endswith("]") and "[" in name:
+            column_name, _, rest = name[:-1].partition("[")
+            operator = rest
+            if operator not in OPERATORS:
+                raise BadParameter(
+                    name[:80], f"unknown operator {operator[:20]!r}: use gte, lte, gt or lt"
+                )
+        column = _column(mart, column_name, name[:80])
+        try:
+            value = parse_value(column.kind, text)
+        except BadValue as exc:
+            raise BadParameter(name[:80], str(exc)) from None
+        bucket = values.setdefault((column.name, operator), [])
+        if operator != "in" and bucket:
+            raise BadParameter(name[:80], "given more than once")
+        bucket.append(value)
+        if len(bucket) > MAX_VALUES:
+            raise BadParameter(name[:80], f"at most {MAX_VALUES} values")
+        columns[(column.name, operator)] = column
+    filters = tuple(Filter(columns[spot], spot[1], tuple(found)) for spot, found in values.items())
+
+    order: list[tuple[Column, bool]] = []
+    seen: set[str] = set()
+    order_text = special.get("order", "")
+    if "order" in special:
+        for part in order_text.split(","):
+            part = part.strip()
+            descending = part.startswith("-")
+            name = part[1:] if descending else part
+            if not name:
+                raise BadParameter("order", "give columns separated by commas, - for descending")
+            column = _column(mart, name, "order")
+            if column.name in seen:
+                raise BadParameter("order", f"{column.name} is given more than once")
+            seen.add(column.name)
+            order.append((column, descending))
+    requested = ",".join(("-" if desc else "") + column.name for column, desc in order)
+    for name in mart.key:
+        key_column = mart.column(name)
+        if key_column is not None and name not in seen:
+            order.append((key_column, False))
+            seen.add(name)
+
+    limit = DEFAULT_LIMIT
+    if "limit" in special:
+        text = special["limit"]
+        if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+            raise BadParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+        limit = int(text)
+
+    output_format = special.get("format", "json")
+    if output_format not in FORMATS:
+        raise BadParameter("format", "must be json, csv or ndjson")
+
+    order_spec = f"{mart.name}|{requested}"
+    after = None
+    if "cursor" in special:
+        after = decode_cursor(special["cursor"], order_spec, order)
+    return Page(
+        mart=mart,
+        filters=filters,
+        order=tuple(order),
+        order_spec=order_spec,
+        limit=limit,
+        after=after,
+        format=output_format,
+        output=mart.columns,
+    )
+
+
+def _quote(name: str) -> str:
+    # Names come from the catalog, which admits [a-z0-9_] only; quoting is belt and braces.
+    return '"' + name.replace('"', '""') + '"'
+
+
+def page_sql(
+    page: Page, marker: str, product_column: str | None, product: str | None
+) -> tuple[str, list[Any]]:
+    """The statement (with `marker` placeholders) and its parameters; reads limit + 1 rows."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if product_column is not None:
+        conditions.append(f"{_quote(product_column)} = {marker}")
+        params.append(product)
+    for item in page.filters:
+        column = _quote(item.column.name)
+        if item.operator == "in":
+            if len(item.values) == 1:
+                conditions.append(f"{column} = {marker}")
+            else:
+                conditions.append(f"{column} in ({', '.join([marker] * len(item.values))})")
+            params.extend(item.values)
+        else:
+            conditions.append(f"{column} {OPERATORS[item.operator]} {marker}")
+            params.append(item.values[0])
+    if page.after is not None:
+        keyset, keyset_params = _after(page.order, page.after, marker)
+        conditions.append(keyset)
+        params.extend(keyset_params)
+    select = ", ".join(_quote(column.name) for column in page.output)
+    order = ", ".join(
+        f"{_quote(column.name)} {'desc' if desc else 'asc'} nulls last"
+        for column, desc in page.order
+    )
+    where = " and ".join(conditions) if conditions else "true"
+    statement = (
+        f"select {select} from marts.{_quote(page.mart.name)} where {where} "
+        f"order by {order} limit {int(page.limit) + 1}"
+    )
+    return statement, params
+
+
+def _after(
+    order: Sequence[tuple[Column, bool]], last: Sequence[Any], marker: str
+) -> tuple[str, list[Any]]:
+    """Rows strictly after `last` in `order` (nulls last): an OR over the first differing column."""
+    alternatives: list[str] = []
+    params: list[Any] = []
+    equal: list[str] = []
+    equal_params: list[Any] = []
+    for (column, descending), value in zip(order, last, strict=True):
+        name = _quote(column.name)
+        if value is not None:
+            beyond = f"({name} {'<' if descending else '>'} {marker} or {name} is null)"
+            alternatives.append("(" + " and ".join([*equal, beyond]) + ")")
+            params.extend([*equal_params, value])
+            equal.append(f"{name} = {marker}")
+            equal_params.append(value)
+        else:
+            # Nothing sorts after a null (nulls last): only ties on this column go on.
+            equal.append(f"{name} is null")
+    if not alternatives:
+        return "false", []
+    return "(" + " or ".join(alternatives) + ")", params
+
+
+# -- values out
+
+
+def json_value(kind: str, value: Any) -> Any:
+    """A value read from the warehouse as the API writes it (docs/API.md, Types)."""
+    if value is None:
+        return None
+    if kind == "decimal":
+        return str(value)
+    if kind == "timestamp" and isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if kind == "date" and isinstance(value, date):
+        return value.isoformat()
+    if kind == "number":
+        number = float(value)
+        return number if number == number and abs(number) != float("inf") else None
+    if kind == "json" and isinstance(value, str | bytes):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if kind == "integer":
+        return int(value)
+    return value
+
+
+def csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+# -- the cursor
+
+
+def encode_cursor(page: Page, row: dict[str, Any]) -> str:
+    values = [_cursor_text(column.kind, row[column.name]) for column, _ in page.order]
+    raw = orjson.dumps({"o": page.order_spec, "v": values})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_text(kind: str, value: Any) -> str | None:
+    # `value` is already in its JSON form (json_value); floats keep their exact repr.
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def decode_cursor(
+    text: str, order_spec: str, order: Sequence[tuple[Column, bool]]
+) -> tuple[Any, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        document = orjson.loads(raw)
+    except (binascii.Error, ValueError):
+        raise BadParameter(
+            "cursor", "not a cursor this API gave (pass next_cursor as is)"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("v"), list):
+        raise BadParameter("cursor", "not a cursor this API gave (pass next_cursor as is)")
+    if document.get("o") != order_spec:
+        raise BadParameter(
+            "cursor", "belongs to another mart or order: page with the same order as the first"
+        )
+    values = document["v"]
+    if len(values) != len(order):
+        raise BadParameter("cursor", "not a cursor this API gave (pass next_cursor as is)")
+    decoded: list[Any] = []
+    for (column, _), value in zip(order, values, strict=True):
+        if value is None:
+            decoded.append(None)
+            continue
+        if not isinstance(value, str) or len(value) > 10_000:
+            raise BadParameter("cursor", "not a cursor this API gave (pass next_cursor as is)")
+        try:
+            decoded.append(_cursor_value(column.kind, value))
+        except (ValueError, InvalidOperation):
+            raise BadParameter(
+                "cursor", f"holds a bad value for {column.name} (pass next_cursor as is)"
+            ) from None
+    return tuple(decoded)
+
+
+def _cursor_value(kind: str, text: str) -> Any:
+    if kind == "number":
+        return float(text)
+    if kind == "decimal":
+        return Decimal(text)
+    if kind == "timestamp":
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        return parse_value(kind, text)
+    except BadValue as exc:
+        raise ValueError(str(exc)) from None

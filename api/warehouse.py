@@ -1,0 +1,214 @@
+"""How the read API reaches the warehouse (docs/API.md, Access to the warehouse).
+
+PostgreSQL: a pool of connections as a login that can only read the marts (and the keys and
+build times) and insert audit rows, each session with a statement timeout.
+
+DuckDB: an embedded file that one writer process at a time may hold, so the API never keeps it
+open: requests in flight share one read-only connection, closed when the last of them ends,
+and the audit log is written in short exclusive moments between requests. While a build holds
+the file, opening it fails at once and the answer is 503 with `Retry-After`; a query past its
+time limit is interrupted, also 503.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from acd_analytics.warehouse_url import WarehouseTarget
+
+BUSY_RETRY_AFTER = "5"
+
+
+class WarehouseBusy(RuntimeError):
+    """The warehouse cannot answer now (held by a build, unreachable, or too slow)."""
+
+
+class Session(Protocol):
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+class Reader(Protocol):
+    backend: str
+    marker: str
+
+    def session(self) -> contextlib.AbstractContextManager[Session]: ...
+
+    def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# -- PostgreSQL
+
+
+class _PostgresSession:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        try:
+            return list(self.conn.execute(statement, params).fetchall())
+        except psycopg.errors.QueryCanceled:
+            raise WarehouseBusy("the query exceeded its time limit") from None
+        except psycopg.OperationalError as exc:
+            raise WarehouseBusy(f"PostgreSQL: {type(exc).__name__}") from None
+
+
+class PostgresReader:
+    backend = "postgres"
+    marker = "%s"
+
+    def __init__(self, conninfo: str, *, pool_size: int, statement_timeout_ms: int) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={
+                "autocommit": True,
+                "options": f"-c statement_timeout={int(statement_timeout_ms)} -c TimeZone=UTC",
+            },
+            timeout=max(statement_timeout_ms / 1000, 1.0),
+            open=True,
+            name="acd-api",
+        )
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with self.pool.connection() as conn:
+                yield _PostgresSession(conn)
+        except PoolTimeout:
+            raise WarehouseBusy("no PostgreSQL connection became free in time") from None
+
+    def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.pool.connection() as conn, conn.cursor() as cursor:
+            cursor.executemany(statement, rows)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+# -- DuckDB
+
+
+class _DuckDBSession:
+    def __init__(self, cursor: Any, timeout_s: float) -> None:
+        self.cursor = cursor
+        self.timeout_s = timeout_s
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        timer = threading.Timer(self.timeout_s, self.cursor.interrupt)
+        timer.start()
+        try:
+            return list(self.cursor.execute(statement, list(params)).fetchall())
+        except duckdb.InterruptException:
+            raise WarehouseBusy("the query exceeded its time limit") from None
+        finally:
+            timer.cancel()
+
+
+class DuckDBReader:
+    """Readers share one read-only connection; a writer (the audit log) has the file alone."""
+
+    backend = "duckdb"
+    marker = "?"
+
+    def __init__(self, path: str, *, statement_timeout_ms: int) -> None:
+        self.path = path
+        self.timeout_s = statement_timeout_ms / 1000
+        self._cond = threading.Condition()
+        self._conn: Any = None
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        import duckdb
+
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            if self._conn is None:
+                try:
+                    self._conn = duckdb.connect(self.path, read_only=True)
+                except duckdb.Error as exc:
+                    raise WarehouseBusy(_busy_message(exc)) from None
+            self._readers += 1
+            cursor = self._conn.cursor()
+        try:
+            yield _DuckDBSession(cursor, self.timeout_s)
+        finally:
+            cursor.close()
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._conn.close()
+                    self._conn = None
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the file alone in this process: no reader or other writer meanwhile."""
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writing or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+    def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        import duckdb
+
+        with self.exclusive():
+            try:
+                conn = duckdb.connect(self.path)
+            except duckdb.Error as exc:
+                raise WarehouseBusy(_busy_message(exc)) from None
+            try:
+                conn.executemany(statement, [list(row) for row in rows])
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        with self._cond:
+            if self._conn is not None and not self._readers:
+                self._conn.close()
+                self._conn = None
+
+
+def _busy_message(exc: Exception) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return "the warehouse file is held by another process (a build?): retry shortly"
+    return "the warehouse file cannot be opened: " + text.splitlines()[0][:200]
+
+
+def open_reader(target: WarehouseTarget, *, pool_size: int, statement_timeout_ms: int) -> Reader:
+    if target.backend == "postgres":
+        return PostgresReader(
+            target.postgres_conninfo or "",
+            pool_size=pool_size,
+            statement_timeout_ms=statement_timeout_ms,
+        )
+    assert target.duckdb_path is not None
+    return DuckDBReader(target.duckdb_path, statement_timeout_ms=statement_timeout_ms)
