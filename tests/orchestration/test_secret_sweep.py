@@ -25,11 +25,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from acd_analytics.warehouse_url import parse_warehouse_url
+from acd_sample_world.fake_apis.server import SampleWorldServer
 
-from ingest.world.server import SampleWorldServer
 from orchestration.defs.ingest.resources import live_client_resources
 from orchestration.defs.partitions import range_tags
-from orchestration.pipeline import SOURCES_JOB, pipeline_definitions, world_days
+from orchestration.demo.pipeline import SOURCES_JOB, pipeline_definitions, world_days
 from tests.orchestration.conftest import server_base_urls
 from warehouse_db.dbt_env import DBT_PROJECT_DIR
 
