@@ -19,7 +19,7 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: $(UV) pyproject.toml sdk/pyproject.toml uv.lock
+.venv/.synced: $(UV) pyproject.toml sdk/pyproject.toml sample_world/pyproject.toml uv.lock
 	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
@@ -43,7 +43,7 @@ test-fast: install $(JS_CLIENTS)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy sdk/src warehouse_db ingest orchestration serving collector api
+	$(BIN)/mypy sdk/src sample_world/src warehouse_db ingest orchestration serving collector api
 
 format: install
 	$(BIN)/ruff format .

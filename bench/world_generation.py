@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from acd_analytics.warehouse_url import parse_warehouse_url
-
-from ingest.world.config import WorldConfig
-from ingest.world.events import CountingEventWriter
-from ingest.world.generate import generate_world
-from orchestration.commands.seed import seed_world
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.events import CountingEventWriter
+from acd_sample_world.generate import generate_world
+from acd_sample_world.seed import seed_world
 
 
 class CountingTables:

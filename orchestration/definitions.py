@@ -2,7 +2,7 @@
 
 Each area under `orchestration/defs/` owns its assets, checks and schedules; this module only
 merges them and binds the production resources (settings from the environment, secrets as
-`EnvVar`). `orchestration.pipeline` binds the sample ones instead.
+`EnvVar`). `orchestration.demo.pipeline` binds the sample ones instead.
 """
 
 from __future__ import annotations

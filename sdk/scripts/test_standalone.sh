@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prove the SDK stands alone: build its wheel by itself, install only that wheel (+ the duckdb
 # extra) and pytest into a throwaway venv, and run sdk/tests there. No warehouse package
-# (warehouse_db, ingest, orchestration, dagster, dbt) is importable in that venv.
+# (warehouse_db, ingest, orchestration, acd_sample_world, dagster, dbt) is importable in that
+# venv.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -21,7 +22,8 @@ cd "$WORK"
 "$WORK/venv/bin/python" - <<'PY'
 import importlib.util, acd_analytics
 assert "site-packages" in acd_analytics.__file__, acd_analytics.__file__
-for name in ("warehouse_db", "ingest", "orchestration", "dagster", "dbt", "polars", "psycopg"):
+for name in ("warehouse_db", "ingest", "orchestration", "acd_sample_world", "dagster", "dbt",
+             "polars", "psycopg"):
     assert importlib.util.find_spec(name) is None, f"{name} must not be installed"
 print(f"acd-analytics {acd_analytics.__version__} from {acd_analytics.__file__}")
 PY

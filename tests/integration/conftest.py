@@ -17,12 +17,12 @@ from typing import Any
 import psycopg
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.fake_apis.server import SampleWorldServer
+from acd_sample_world.seed import seed_world
 from psycopg import sql
 
-from ingest.world.config import WorldConfig
-from ingest.world.server import SampleWorldServer
 from orchestration.commands.ingest import run_ingest
-from orchestration.commands.seed import seed_world
 from tests.integration.dbt.conftest import dbt_in
 
 # A fixed world: the same people, ads and Stripe objects on every run and both backends.

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ingest.world.config import WorldConfig, yesterday_utc
-from ingest.world.events import ListEventWriter
-from ingest.world.generate import ListTableSink, generate_world
-from ingest.world.server import SampleWorldServer
+from acd_sample_world.config import WorldConfig, yesterday_utc
+from acd_sample_world.events import ListEventWriter
+from acd_sample_world.fake_apis.server import SampleWorldServer
+from acd_sample_world.generate import ListTableSink, generate_world
 
 PLACEHOLDER_SETTINGS = {
     "META_ACCESS_TOKEN": "placeholder-meta-token",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -139,3 +141,21 @@ def test_a_dbt_project_without_a_partitioned_model_is_refused() -> None:
     manifest = {"nodes": {"model.p.a": {"name": "a", "resource_type": "model", "tags": []}}}
     with pytest.raises(ValueError, match="tagged 'partitioned'"):
         unpartitioned_names({**manifest, "parent_map": {}})
+
+
+def test_the_code_location_imports_nothing_of_the_sample_world() -> None:
+    """Production never loads the demo-only orchestration or the sample world package."""
+    probe = (
+        "import sys, orchestration.definitions; "
+        "print(sorted(m for m in sys.modules "
+        "if m.startswith(('acd_sample_world', 'orchestration.demo'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "ACD_WAREHOUSE_URL": "duckdb:///:memory:"},
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

@@ -12,15 +12,15 @@ from typing import Any
 import dagster as dg
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
+from acd_sample_world.fake_apis.server import SampleWorldServer
 
 from ingest._common.windows import DateWindow
-from ingest.world.server import SampleWorldServer
 from orchestration.defs.ingest.assets import ASSETS
 from orchestration.defs.ingest.checks import CHECKS
-from orchestration.defs.ingest.resources import sample_client_resources
 from orchestration.defs.partitions import range_tags
 from orchestration.defs.resources import warehouse_resource
-from orchestration.pipeline import world_days
+from orchestration.demo.pipeline import world_days
+from orchestration.demo.resources import sample_client_resources
 from tests.orchestration.conftest import server_base_urls
 from warehouse_db.connection import connect
 

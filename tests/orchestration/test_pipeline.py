@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
+from acd_sample_world.config import WorldConfig, yesterday_utc
+from acd_sample_world.seed import seed_world
 
-from ingest.world.config import WorldConfig, yesterday_utc
-from orchestration.commands.seed import seed_world
 from orchestration.defs.partitions import received_days
-from orchestration.pipeline import run_pipeline
+from orchestration.demo.pipeline import run_pipeline
 from warehouse_db.connection import connect
 
 pytestmark = pytest.mark.slow

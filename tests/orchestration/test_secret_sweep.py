@@ -25,11 +25,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from acd_analytics.warehouse_url import parse_warehouse_url
+from acd_sample_world.config import DEFAULT_OUT_DIR
+from acd_sample_world.fake_apis.server import SampleWorldServer
 
-from ingest.world.server import SampleWorldServer
 from orchestration.defs.ingest.resources import live_client_resources
 from orchestration.defs.partitions import range_tags
-from orchestration.pipeline import SOURCES_JOB, pipeline_definitions, world_days
+from orchestration.demo.pipeline import SOURCES_JOB, pipeline_definitions, world_days
 from tests.orchestration.conftest import server_base_urls
 from warehouse_db.dbt_env import DBT_PROJECT_DIR
 
@@ -107,7 +108,7 @@ def test_no_password_or_token_in_storage_logs_artifacts_or_output(
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "postgres:***@" in demo.stdout
 
-    world = tmp_path / "sample_world"
+    world = tmp_path / DEFAULT_OUT_DIR  # the demo's default --out
     with SampleWorldServer(world) as server:
         manifest = server.manifest
         bases = server_base_urls(server)

@@ -1,17 +1,16 @@
-"""The Meta, TikTok and Stripe clients as Dagster resources: live and sample implementations.
+"""The Meta, TikTok and Stripe clients as Dagster resources: the interfaces the assets use, and
+the live (production) implementations.
 
-Both implementations run the real connector code (`ingest.*`); they differ in where the
-settings come from. The live ones take every setting (docs/REFERENCE.md, Settings) from the environment through
-`dg.EnvVar` (so the UI and logs show the variable's name, never its value) and validate them
-with `orchestration.settings`. The sample ones point at the sample transport
-(`ingest.world.server`) with placeholder tokens, and pin the connectors' clock to the sample
-world's "now", so a world generated for any date range is pulled as if it were live.
+Every implementation runs the real connector code (`ingest.*`); they differ in where the
+settings come from. The live ones take every setting (docs/REFERENCE.md, Settings) from the
+environment through `dg.EnvVar` (so the UI and logs show the variable's name, never its value)
+and validate them with `orchestration.settings`. The demo's sample implementations, pointed at
+the sample world's fake APIs, are in `orchestration.demo.resources`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -34,26 +33,6 @@ from ingest.tiktok.settings import REPORTS_STREAM as TIKTOK_REPORTS
 from ingest.tiktok.settings import VIDEOS_STREAM as TIKTOK_VIDEOS
 from orchestration.settings import meta_settings, stripe_settings, tiktok_settings
 from warehouse_db.raw_load import RawWriter
-
-SAMPLE_TOKEN = "sample-token-not-a-secret"
-
-
-class PinnedClock(SystemClock):
-    """The real clock for waiting, with a fixed `now` (the sample world's present)."""
-
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-
-def _clock(now: str | None) -> Clock:
-    if not now:
-        return SystemClock()
-    moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
-    return PinnedClock(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-
 
 # Meta ---------------------------------------------------------------------------------------
 
@@ -107,24 +86,6 @@ class LiveMetaResource(MetaResource):
         )
 
 
-class SampleMetaResource(MetaResource):
-    api_base_url: str
-    ad_account_ids: str
-    now: str | None = None
-
-    def settings(self) -> MetaConfig:
-        return meta_settings(
-            {
-                "META_ACCESS_TOKEN": SAMPLE_TOKEN,
-                "META_AD_ACCOUNT_IDS": self.ad_account_ids,
-                "META_API_BASE_URL": self.api_base_url,
-            }
-        )
-
-    def clock(self) -> Clock:
-        return _clock(self.now)
-
-
 # TikTok Business API (ads reports and statuses) ---------------------------------------------
 
 
@@ -175,24 +136,6 @@ class LiveTikTokResource(TikTokResource):
                 "TIKTOK_API_BASE_URL": self.api_base_url,
             }
         )
-
-
-class SampleTikTokResource(TikTokResource):
-    api_base_url: str
-    advertiser_ids: str
-    now: str | None = None
-
-    def settings(self) -> TikTokConfig:
-        return tiktok_settings(
-            {
-                "TIKTOK_ACCESS_TOKEN": SAMPLE_TOKEN,
-                "TIKTOK_ADVERTISER_IDS": self.advertiser_ids,
-                "TIKTOK_API_BASE_URL": self.api_base_url,
-            }
-        )
-
-    def clock(self) -> Clock:
-        return _clock(self.now)
 
 
 # TikTok Display API (organic videos of the connected account) ------------------------------
@@ -249,20 +192,6 @@ class LiveTikTokDisplayResource(TikTokDisplayResource):
         return self.api_base_url.rstrip("/")
 
 
-class SampleTikTokDisplayResource(TikTokDisplayResource):
-    api_base_url: str
-    now: str | None = None
-
-    def token(self) -> str:
-        return SAMPLE_TOKEN
-
-    def base_url(self) -> str:
-        return self.api_base_url.rstrip("/")
-
-    def clock(self) -> Clock:
-        return _clock(self.now)
-
-
 # Stripe ---------------------------------------------------------------------------------------
 
 
@@ -288,19 +217,6 @@ class LiveStripeResource(StripeResource):
         if self.api_base_url:
             env["STRIPE_API_BASE_URL"] = self.api_base_url
         return stripe_settings(env)
-
-
-class SampleStripeResource(StripeResource):
-    api_base_url: str
-    now: str | None = None
-
-    def settings(self) -> StripeConfig:
-        return stripe_settings(
-            {"STRIPE_API_KEY": f"sk_test_{SAMPLE_TOKEN}", "STRIPE_API_BASE_URL": self.api_base_url}
-        )
-
-    def clock(self) -> Clock:
-        return _clock(self.now)
 
 
 # Wiring ---------------------------------------------------------------------------------------
@@ -332,30 +248,4 @@ def live_client_resources() -> dict[str, Any]:
             api_key=dg.EnvVar("STRIPE_API_KEY"),
             api_base_url=_optional("STRIPE_API_BASE_URL", None),
         ),
-    }
-
-
-def sample_client_resources(
-    base_urls: Mapping[str, str], manifest: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Clients of the sample transport. `base_urls` has the bases of `meta`, `tiktok`,
-    `tiktok_display` and `stripe` (as `SampleWorldServer` gives them); `manifest` is the sample
-    world's (`accounts`, `default_now`)."""
-    accounts = manifest["accounts"]
-    now = str(manifest["default_now"])
-    return {
-        "meta": SampleMetaResource(
-            api_base_url=base_urls["meta"],
-            ad_account_ids=",".join(accounts["meta_ad_account_ids"]),
-            now=now,
-        ),
-        "tiktok": SampleTikTokResource(
-            api_base_url=base_urls["tiktok"],
-            advertiser_ids=",".join(accounts["tiktok_advertiser_ids"]),
-            now=now,
-        ),
-        "tiktok_display": SampleTikTokDisplayResource(
-            api_base_url=base_urls["tiktok_display"], now=now
-        ),
-        "stripe": SampleStripeResource(api_base_url=base_urls["stripe"], now=now),
     }

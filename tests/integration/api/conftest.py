@@ -17,6 +17,9 @@ from typing import Any
 import psycopg
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.fake_apis.server import SampleWorldServer
+from acd_sample_world.seed import seed_world
 from psycopg import sql
 from starlette.testclient import TestClient
 
@@ -24,10 +27,7 @@ from api.app import ReadApi, create_app
 from api.keys import create_read_key, revoke_read_key
 from api.settings import ApiSettings
 from api.warehouse import DuckDBReader
-from ingest.world.config import WorldConfig
-from ingest.world.server import SampleWorldServer
 from orchestration.commands.ingest import run_ingest
-from orchestration.commands.seed import seed_world
 from orchestration.defs.dbt.project import ensure_manifest
 from tests.integration.dbt.conftest import dbt_in
 from warehouse_db.connection import connect

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.fake_apis.server import SampleWorldServer
+from acd_sample_world.seed import seed_world
 
-from ingest.world.config import WorldConfig
-from ingest.world.server import SampleWorldServer
 from orchestration.cli import main
 from orchestration.commands.ingest import run_ingest
-from orchestration.commands.seed import seed_world
 from warehouse_db.connection import connect
 
 STRIPE_OBJECTS = (

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from acd_analytics.warehouse_url import WarehouseTarget
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.events import ListEventWriter
+from acd_sample_world.generate import ListTableSink, generate_world
+from acd_sample_world.seed import seed_world
 
-from ingest.world.config import WorldConfig
-from ingest.world.events import ListEventWriter
-from ingest.world.generate import ListTableSink, generate_world
-from orchestration.commands.seed import seed_world
 from tests.unit.world.world_checks import payload_hashes
 from warehouse_db.connection import connect
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from acd_sample_world.fake_apis.server import SampleWorldServer
+from acd_sample_world.store import read_jsonl
 
-from ingest.world.server import SampleWorldServer
-from ingest.world.store import read_jsonl
 from tests.unit.world.world_checks import BuiltWorld, build
 
 TOKEN = {"access_token": "EAAB-sample"}

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from acd_sample_world.config import OFFERS_BY_KEY, PRODUCTS
+from acd_sample_world.store import read_jsonl
 
-from ingest.world.config import OFFERS_BY_KEY, PRODUCTS
-from ingest.world.store import read_jsonl
 from tests.unit.world.world_checks import (
     FIXTURES,
     BuiltWorld,
@@ -440,7 +440,7 @@ def test_display_videos_have_the_fixture_shape(world: BuiltWorld) -> None:
 
 @needs_fixtures
 def test_meta_ads_have_the_fixture_shape(world: BuiltWorld) -> None:
-    from ingest.world.server import SampleWorld
+    from acd_sample_world.fake_apis.server import SampleWorld
 
     template = load_fixture("meta", "ads.json")["data"][0]
     served = SampleWorld(world.config.out_dir)
@@ -499,7 +499,7 @@ def json_keys_subset(previous: dict[str, Any], obj: dict[str, Any]) -> bool:
 
 @needs_fixtures
 def test_stripe_list_files_page_like_the_fixture(world: BuiltWorld) -> None:
-    from ingest.world.server import SampleWorld
+    from acd_sample_world.fake_apis.server import SampleWorld
 
     page = load_fixture("stripe", "list_customers_page1.json")
     served = SampleWorld(world.config.out_dir)

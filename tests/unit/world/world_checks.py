@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest.world.config import CURRENCY_EXPONENTS, WorldConfig
-from ingest.world.events import ListEventWriter, WorldEvent
-from ingest.world.generate import ListTableSink, generate_world
-from ingest.world.store import WorldFiles, read_jsonl
+from acd_sample_world.config import CURRENCY_EXPONENTS, WorldConfig
+from acd_sample_world.events import ListEventWriter, WorldEvent
+from acd_sample_world.generate import ListTableSink, generate_world
+from acd_sample_world.store import WorldFiles, read_jsonl
 
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
 END_DATE = date(2024, 6, 30)

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from ingest.world.ads import build_ad_world, staff_events
-from ingest.world.billing import build_catalog
-from ingest.world.config import PRODUCTS, WorldConfig
-from ingest.world.events import CountingEventWriter, EventWriter, WorldEvent
-from ingest.world.organic import build_videos, video_events
-from ingest.world.payloads import write_ad_payloads, write_videos
-from ingest.world.people import PersonSimulation, Sinks
-from ingest.world.store import StripeStore, WorldFiles, dumps
+from acd_sample_world.ads import build_ad_world, staff_events
+from acd_sample_world.billing import build_catalog
+from acd_sample_world.config import PRODUCTS, WorldConfig
+from acd_sample_world.events import CountingEventWriter, EventWriter, WorldEvent
+from acd_sample_world.organic import build_videos, video_events
+from acd_sample_world.payloads import write_ad_payloads, write_videos
+from acd_sample_world.people import PersonSimulation, Sinks
+from acd_sample_world.store import StripeStore, WorldFiles, dumps
 
 FORMAT_VERSION = 1
 API_PREFIXES = {

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest.world.config import WorldConfig
-from ingest.world.events import WorldEvent
-from ingest.world.ids import digits, new_uuid, sha256_of, sub_rng
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.events import WorldEvent
+from acd_sample_world.ids import digits, new_uuid, sha256_of, sub_rng
 
 ANGLES = ("pain", "outcome", "social_proof", "curiosity", "contrarian", "urgency")
 TEMPLATES = ("listicle", "before_after", "testimonial", "question", "bold_claim", "story")

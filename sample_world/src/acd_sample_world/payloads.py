@@ -14,11 +14,11 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.world.ads import Ad, AdWorld
-from ingest.world.config import WorldConfig
-from ingest.world.ids import decimal_string, fixed_string
-from ingest.world.organic import Video
-from ingest.world.store import WorldFiles, write_jsonl
+from acd_sample_world.ads import Ad, AdWorld
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.ids import decimal_string, fixed_string
+from acd_sample_world.organic import Video
+from acd_sample_world.store import WorldFiles, write_jsonl
 
 META_PURCHASE_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest.world import stripe_objects as so
-from ingest.world.config import OFFERS, WorldConfig
-from ingest.world.ids import digits, stripe_id, sub_rng
+from acd_sample_world import stripe_objects as so
+from acd_sample_world.config import OFFERS, WorldConfig
+from acd_sample_world.ids import digits, stripe_id, sub_rng
 
 StripeSink = Callable[[str, dict[str, Any]], None]  # (resource, object)
 

@@ -3,8 +3,9 @@
     summary = run_pipeline(target, world_dir, progress=print)
 
 Migrates the warehouse, serves the seeded sample world (`acd-warehouse seed` wrote it) on the
-sample transport, and executes every asset and check of the code location in two in-process
-Dagster runs with the sample client resources, as production's schedules would:
+sample transport (`acd_sample_world.fake_apis`), and executes every asset and check of the code
+location in process with the sample client resources (`orchestration.demo.resources`), as
+production's schedules would:
 1. the sources: the real connectors pull the world's API payloads into the raw tables (every
    report day of the world as partitions of one run), and the checks of the raw and shared
    tables run;
@@ -41,7 +42,7 @@ Progress = Callable[[str], None]
 # polls, a third and two thirds of the way through the world, before the main run.
 EARLIER_POLLS = 2
 POLLED_TABLES = (("raw_meta", "ads"), ("raw_tiktok", "ads"), ("raw_tiktok", "video_snapshots"))
-DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+DAGSTER_YAML = Path(__file__).parent.parent / "dagster.yaml"
 SOURCES_JOB = "sources"
 
 
@@ -296,10 +297,11 @@ def run_pipeline(
 
     dbt's own log (a line per node, echoed to stdout by dagster-dbt) is hidden unless
     `show_dbt_output`; it stays in dbt_project/logs/dbt.log and progress shows dbt's tally."""
-    from ingest.world.server import SampleWorldServer
+    from acd_sample_world.fake_apis.server import SampleWorldServer
+
     from orchestration.defs.dashboard.assets import dashboard_job
     from orchestration.defs.dbt.assets import dbt_build_job
-    from orchestration.defs.ingest.resources import sample_client_resources
+    from orchestration.demo.resources import sample_client_resources
     from warehouse_db.migrations import migrate
 
     started = time.perf_counter()
@@ -352,7 +354,7 @@ def _earlier_polls(
     schedules would have, so ad status history and daily video gains have something to show.
     Returns the failed steps (empty when all polls succeeded); the clock is restored after."""
     from orchestration.defs.ingest.assets import raw_key
-    from orchestration.defs.ingest.resources import sample_client_resources
+    from orchestration.demo.resources import sample_client_resources
 
     present = server.now
     failures: list[str] = []

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.world.config import WorldConfig
-from ingest.world.events import WorldEvent
-from ingest.world.ids import hex_string, new_uuid, sub_rng
+from acd_sample_world.config import WorldConfig
+from acd_sample_world.events import WorldEvent
+from acd_sample_world.ids import hex_string, new_uuid, sub_rng
 
 COVER_BASE = "https://p16-sign.tiktokcdn-us.com/tos-useast5-p-0068-tx"
 SHARE_BASE = "https://www.tiktok.com/@acd.studio/video"

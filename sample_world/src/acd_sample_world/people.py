@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from ingest.world.ads import RETARGETED_SESSION_SHARE, Ad, AdWorld, _estimate
-from ingest.world.billing import Billing, Payment, StripeCatalog, StripeSink, SubscriptionPlan
-from ingest.world.config import (
+from acd_sample_world.ads import RETARGETED_SESSION_SHARE, Ad, AdWorld, _estimate
+from acd_sample_world.billing import Billing, Payment, StripeCatalog, StripeSink, SubscriptionPlan
+from acd_sample_world.config import (
     CURRENCY_EXPONENTS,
     OFFERS_BY_KEY,
     PRODUCT_DOMAINS,
@@ -26,8 +26,8 @@ from ingest.world.config import (
     USD_PER_UNIT,
     WorldConfig,
 )
-from ingest.world.events import WorldEvent
-from ingest.world.ids import digits, hex_string, new_uuid, sub_rng
+from acd_sample_world.events import WorldEvent
+from acd_sample_world.ids import digits, hex_string, new_uuid, sub_rng
 
 FIRST_NAMES = (
     "ava",

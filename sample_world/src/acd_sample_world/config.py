@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+# Where `acd-warehouse seed` and `demo` write the world's API payloads, under the current
+# directory (git-ignored, beside the embedded warehouse file).
+DEFAULT_OUT_DIR = Path("warehouse/sample_world")
+
 PRODUCTS = ("portal28", "content-factory", "pct", "mediaposter", "waitlistlab")
 
 PRODUCT_DOMAINS = {
@@ -144,7 +148,7 @@ class WorldConfig:
     days: int = 30
     seed: int = 42
     end_date: date = date(2024, 6, 30)
-    out_dir: Path = Path("sample_world")
+    out_dir: Path = DEFAULT_OUT_DIR
 
     def __post_init__(self) -> None:
         if self.users < 1:
