@@ -86,6 +86,11 @@ def built_worlds(
                         sql.Identifier(database)
                     )
                 )
+                # Roles made for the database (the read API's) are named after it.
+                for (role,) in conn.execute(
+                    "select rolname from pg_roles where rolname like %s", (database + "\\_%",)
+                ).fetchall():
+                    conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
