@@ -122,7 +122,11 @@ end
 
 
 def _seconds(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    """wrk's durations: `812.00us`, `3.21ms`, `1.02s`, `2.00m`."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if found is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    number, unit = found.groups()
     return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
@@ -144,6 +148,13 @@ def run_wrk(url: str, script: Path, connections: int, duration: int) -> dict[str
         text=True,
         check=True,
     ).stdout
+    try:
+        return _parse_wrk(out)
+    except (AttributeError, ValueError) as exc:
+        raise RuntimeError(f"cannot read wrk's output ({exc}):\n{out}") from None
+
+
+def _parse_wrk(out: str) -> dict[str, Any]:
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
@@ -272,7 +283,9 @@ def main() -> None:
     parser.add_argument("--backends", default="postgres,duckdb")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--light-connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=1, help="collector worker processes")
+    parser.add_argument(
+        "--workers", default="1,2", help="collector worker processes, one pass set per count"
+    )
     parser.add_argument("--events", type=int, default=100_000, help="events for the baselines")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -282,23 +295,28 @@ def main() -> None:
         workdir = Path(tmp)
         for backend in args.backends.split(","):
             warehouse = Warehouse(backend, workdir)
-            passes = {
-                f"collector single → {backend}": (1, args.connections),
-                f"collector single, {args.light_connections} connections → {backend}": (
-                    1,
-                    args.light_connections,
-                ),
-                f"collector batch of {BATCH} → {backend}": (BATCH, args.connections),
-            }
+            passes = {}
+            for workers in (int(n) for n in args.workers.split(",")):
+                label = f"{workers} worker{'s' if workers > 1 else ''}"
+                passes |= {
+                    f"collector ({label}) single → {backend}": (1, args.connections, workers),
+                    f"collector ({label}) single, {args.light_connections} connections → "
+                    f"{backend}": (1, args.light_connections, workers),
+                    f"collector ({label}) batch of {BATCH} → {backend}": (
+                        BATCH,
+                        args.connections,
+                        workers,
+                    ),
+                }
             try:
-                for name, (per_request, connections) in passes.items():
+                for name, (per_request, connections, workers) in passes.items():
                     results[name] = bench_collector(
                         warehouse,
                         workdir,
                         per_request=per_request,
                         connections=connections,
                         duration=args.duration,
-                        workers=args.workers,
+                        workers=workers,
                     )
                 limit = bench_postgres_copy if backend == "postgres" else bench_duckdb_arrow
                 results[f"limit → {backend}"] = limit(
