@@ -18,9 +18,10 @@ import io
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,15 @@ from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from api import metrics
 from api.audit import AuditLog, AuditRow
 from api.catalog import Catalog, Mart, load_catalog
+from api.dashboard.page import render_sign_in
+from api.dashboard.queries import InvalidFilters, SectionSpec
+from api.dashboard.report import render_dashboard
 from api.docs_page import DOCS_HTML
 from api.keys import KEY_PREFIX, ReadKey, key_from_row, lookup_sql
 from api.openapi import openapi_document
@@ -53,6 +57,8 @@ log = logging.getLogger("acd.api")
 
 CATALOG_CHECK_SECONDS = 5.0
 NDJSON = "application/x-ndjson"
+DASHBOARD_COOKIE = "acd_read_key"
+SIGN_IN_MAX_BYTES = 4096
 
 
 def _api_version() -> str:
@@ -237,6 +243,30 @@ class ReadApi:
             )
         return Outcome(json_response(200, {"data": data}), rows=len(data))
 
+    def dashboard(
+        self, session: Session, key: ReadKey, since: str | None, until: str | None
+    ) -> Outcome:
+        """The dashboard page for this key: its product only, and only the sections whose
+        marts it may read."""
+        catalog = self.catalog()
+
+        def readable(spec: SectionSpec) -> bool:
+            marts = [catalog.get(name) for name in spec.marts]
+            return all(mart is not None and key.may_read(mart) for mart in marts)
+
+        try:
+            page = render_dashboard(
+                session.connection,
+                key.product,
+                _dashboard_date("from", since),
+                _dashboard_date("to", until),
+                readable=readable,
+            )
+        except InvalidFilters as exc:
+            raise Refused(400, "bad_parameter", f"from/to: {exc}") from None
+        headers = {"Cache-Control": "private, no-store"}
+        return Outcome(HTMLResponse(page, 200, headers))
+
     def read_mart(
         self,
         session: Session,
@@ -275,6 +305,17 @@ class ReadApi:
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
         metrics.ROWS.labels(mart.name).inc(len(rows))
         return Outcome(_page_response(page, rows, next_cursor, built_at, headers), rows=len(rows))
+
+
+def _dashboard_date(name: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Refused(
+            400, "bad_parameter", f"{name}: not a date (YYYY-MM-DD): {value[:40]!r}"
+        ) from None
 
 
 def _default_manifest() -> Path:
@@ -323,11 +364,15 @@ def _state(request: Request) -> ReadApi:
     return api
 
 
-async def _audited(request: Request, work: Callable[[Session, ReadKey], Outcome]) -> Response:
+async def _audited(
+    request: Request,
+    work: Callable[[Session, ReadKey], Outcome],
+    token: str | None = None,
+) -> Response:
     api = _state(request)
     requested_at = datetime.now(UTC)
     started = time.perf_counter()
-    token = bearer_token(request.headers.get("authorization"))
+    token = token or bearer_token(request.headers.get("authorization"))
     try:
         outcome = await asyncio.to_thread(api.serve, token, work)
     except Exception as exc:  # a bug: answer 500, log the type only (never the request)
@@ -367,6 +412,42 @@ async def read_mart(request: Request) -> Response:
     )
 
 
+async def dashboard(request: Request) -> Response:
+    """GET /dashboard: the dashboard for the key's product and marts (docs/API.md,
+    Dashboard); the key comes as a Bearer header or the cookie the sign-in form sets.
+    POST /dashboard: the sign-in form; a valid key is kept in an HttpOnly cookie."""
+    api = _state(request)
+    token: str | None
+    if request.method == "POST":
+        body = await request.body()
+        if len(body) > SIGN_IN_MAX_BYTES:
+            return error(400, "bad_parameter", "key: the sign-in form is too large")
+        token = urllib.parse.parse_qs(body.decode(errors="replace")).get("key", [""])[0].strip()
+    else:
+        token = bearer_token(request.headers.get("authorization")) or request.cookies.get(
+            DASHBOARD_COOKIE
+        )
+    if not token:
+        return HTMLResponse(render_sign_in("Sign in with a read API key."), 401)
+    params = request.query_params
+    response = await _audited(
+        request,
+        lambda session, key: api.dashboard(session, key, params.get("from"), params.get("to")),
+        token,
+    )
+    if response.status_code == 401:
+        signed_out = HTMLResponse(render_sign_in("That key is unknown or revoked."), 401)
+        signed_out.delete_cookie(DASHBOARD_COOKIE, path="/dashboard")
+        return signed_out
+    if request.method == "POST" and response.status_code == 200:
+        back = RedirectResponse("/dashboard", 303)
+        back.set_cookie(
+            DASHBOARD_COOKIE, token, path="/dashboard", httponly=True, samesite="strict"
+        )
+        return back
+    return response
+
+
 async def openapi(request: Request) -> Response:
     api = _state(request)
     return json_response(200, openapi_document(api.catalog(), _api_version()))
@@ -387,7 +468,7 @@ async def prometheus(request: Request) -> Response:
 def _route_label(path: str) -> str:
     if path.startswith("/v1/marts/"):
         return "/v1/marts/{name}"
-    if path in ("/v1/marts", "/health", "/metrics", "/openapi.json", "/docs"):
+    if path in ("/v1/marts", "/health", "/metrics", "/openapi.json", "/docs", "/dashboard"):
         return path
     return "other"
 
@@ -425,6 +506,7 @@ def create_app(
         Route("/v1/marts/{name}", read_mart, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        Route("/dashboard", dashboard, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]

@@ -29,6 +29,12 @@ class WarehouseBusy(RuntimeError):
 class Session(Protocol):
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    @property
+    def connection(self) -> Any:
+        """The driver's connection (or DuckDB cursor), for code that runs its own queries
+        (the dashboard); the session's time limit still applies on PostgreSQL."""
+        ...
+
 
 class Reader(Protocol):
     backend: str
@@ -47,6 +53,10 @@ class Reader(Protocol):
 class _PostgresSession:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+
+    @property
+    def connection(self) -> Any:
+        return self.conn
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         import psycopg
@@ -104,6 +114,10 @@ class _DuckDBSession:
     def __init__(self, cursor: Any, timeout_s: float) -> None:
         self.cursor = cursor
         self.timeout_s = timeout_s
+
+    @property
+    def connection(self) -> Any:
+        return self.cursor
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         import duckdb

@@ -1014,6 +1014,8 @@ def no_data_message(data: SectionData) -> str:
         return f"No data for {data.filters.describe()}: {marts} has rows, none of them match."
     if data.status is SectionStatus.NOT_BY_PRODUCT:
         return f"Not shown for one product: {marts} is not broken down by product."
+    if data.status is SectionStatus.NOT_ALLOWED:
+        return f"Not shown: this key may not read {', '.join(data.spec.marts)}."
     return f"No data: {marts} could not be read ({data.detail})."
 
 

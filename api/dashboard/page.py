@@ -198,3 +198,31 @@ def render_page(
 </body>
 </html>
 """
+
+
+# The live page's sign-in: the same policy, plus posting its one form back to this server.
+SIGN_IN_POLICY = f"{CONTENT_SECURITY_POLICY}; form-action 'self'"
+
+
+def render_sign_in(message: str) -> str:
+    """The page `/dashboard` answers without a valid read key: a form for one, and no data."""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{SIGN_IN_POLICY}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ACD Warehouse dashboard: sign in</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header class="page"><h1>ACD Warehouse dashboard</h1><p>{html.escape(message)}</p></header>
+<main>
+<form method="post" action="/dashboard">
+<label>Read API key <input type="password" name="key" autocomplete="off" required></label>
+<button type="submit">Open the dashboard</button>
+</form>
+</main>
+</body>
+</html>
+"""

@@ -18,7 +18,7 @@ Money stays beside its `currency`; nothing here adds amounts across currencies.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -57,6 +57,7 @@ class SectionStatus(enum.Enum):
     FILTERED_OUT = "filtered_out"  # rows exist, none match the filters
     NOT_BY_PRODUCT = "not_by_product"  # the mart has no product dimension
     UNAVAILABLE = "unavailable"  # the query failed (e.g. the mart was never built)
+    NOT_ALLOWED = "not_allowed"  # the reader (a read API key) may not read its marts
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,14 @@ def _marts_have_rows(conn: Any, marts: Sequence[str]) -> bool:
     return any(conn.execute(f"select 1 from marts.{mart} limit 1").fetchall() for mart in marts)
 
 
-def load_sections(conn: Any, filters: Filters) -> list[SectionData]:
-    """Every section of the dashboard, in page order."""
-    return [load_section(conn, spec, filters) for spec in SECTIONS]
+def load_sections(
+    conn: Any, filters: Filters, readable: Callable[[SectionSpec], bool] | None = None
+) -> list[SectionData]:
+    """Every section of the dashboard, in page order; a section whose marts are not
+    `readable` (the read API's key scope) is not queried at all."""
+    return [
+        load_section(conn, spec, filters)
+        if readable is None or readable(spec)
+        else SectionData(spec, filters, SectionStatus.NOT_ALLOWED)
+        for spec in SECTIONS
+    ]

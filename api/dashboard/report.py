@@ -11,7 +11,7 @@ line and the Dagster asset call, and also hands back the headline chart as PNG.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,7 +22,7 @@ from acd_analytics.warehouse_url import WarehouseTarget
 
 from api.dashboard.charts import SectionView, section_view
 from api.dashboard.page import chart_png, render_page
-from api.dashboard.queries import Filters, load_sections
+from api.dashboard.queries import Filters, SectionSpec, load_sections
 from warehouse_db.connection import connect
 
 HEADLINE_SECTION = "product_daily"
@@ -39,10 +39,14 @@ def _connection(source: WarehouseTarget | Any) -> Iterator[Any]:
         yield source
 
 
-def build_views(source: WarehouseTarget | Any, filters: Filters) -> list[SectionView]:
+def build_views(
+    source: WarehouseTarget | Any,
+    filters: Filters,
+    readable: Callable[[SectionSpec], bool] | None = None,
+) -> list[SectionView]:
     """Every section's charts and figures (not yet rendered) for `filters`."""
     with _connection(source) as conn:
-        sections = load_sections(conn, filters)
+        sections = load_sections(conn, filters, readable)
     return [section_view(data) for data in sections]
 
 
@@ -53,12 +57,14 @@ def render_dashboard(
     until: date | None = None,
     *,
     generated_at: datetime | None = None,
+    readable: Callable[[SectionSpec], bool] | None = None,
 ) -> str:
     """The dashboard page for one product (or all) and a range of UTC dates, as HTML.
 
-    `source` is a warehouse target or an open connection of `warehouse_db.connection`."""
+    `source` is a warehouse target or an open connection of `warehouse_db.connection`;
+    `readable` says which sections' marts the reader may see (the others say so)."""
     filters = Filters(product, since, until)
-    views = build_views(source, filters)
+    views = build_views(source, filters, readable)
     origin = source.redacted() if isinstance(source, WarehouseTarget) else ""
     return render_page(views, filters, generated_at or datetime.now(UTC), origin)
 

@@ -8,12 +8,16 @@ session; they only read the marts, and what they write (keys, audit rows) they n
 from __future__ import annotations
 
 import contextlib
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from acd_analytics.warehouse_url import WarehouseTarget
 from starlette.testclient import TestClient
 
@@ -110,3 +114,31 @@ def harness(request: pytest.FixtureRequest, harnesses: dict[str, Harness]) -> Ha
     if request.param == "postgres":
         request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
     return harnesses[request.param]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_url(harness: Harness) -> Iterator[str]:
+    """The harness's app served over real HTTP by uvicorn in a thread."""
+    port = _free_port()
+    # The app is already started by the harness's TestClient: no second lifespan.
+    config = uvicorn.Config(
+        harness.client.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

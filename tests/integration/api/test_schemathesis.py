@@ -9,14 +9,8 @@ the document) is refused unless this API wrote it for the same order.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -26,33 +20,6 @@ from tests.integration.api.conftest import Harness
 pytestmark = pytest.mark.slow
 
 EXAMPLES_PER_OPERATION = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def live_url(harness: Harness) -> Iterator[str]:
-    port = _free_port()
-    # The app is already started by the harness's TestClient: no second lifespan.
-    config = uvicorn.Config(
-        harness.client.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_the_live_server_answers_as_its_openapi_document_says(
