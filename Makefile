@@ -13,11 +13,19 @@ export DO_NOT_TRACK := 1
 
 .PHONY: install demo test test-fast lint format dev bench clean
 
-install: .venv/.synced
+# The dbt manifest the Dagster code location reads (loading it never runs dbt).
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
+	$(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f)
+
+install: .venv/.synced $(MANIFEST)
 
 $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(MANIFEST): .venv/.synced $(DBT_SOURCES)
+	$(BIN)/python -m orchestration.defs.dbt.project
 
 .venv/.synced: $(UV) pyproject.toml sdk/pyproject.toml sample_world/pyproject.toml uv.lock
 	$(UV) sync --locked --python $(PYTHON)

@@ -19,6 +19,15 @@ from psycopg import sql
 
 from warehouse_db.migrations import migrate
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The dbt manifest, current, before any test module imports the Dagster code location
+    (which only reads it)."""
+    from orchestration.defs.dbt.project import ensure_manifest
+
+    ensure_manifest()
+
+
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 

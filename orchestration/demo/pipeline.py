@@ -297,6 +297,10 @@ def run_pipeline(
 
     dbt's own log (a line per node, echoed to stdout by dagster-dbt) is hidden unless
     `show_dbt_output`; it stays in dbt_project/logs/dbt.log and progress shows dbt's tally."""
+    from orchestration.defs.dbt.project import ensure_manifest
+
+    ensure_manifest()  # before the code location is loaded: loading it only reads the manifest
+
     from acd_sample_world.fake_apis.server import SampleWorldServer
 
     from orchestration.defs.dashboard.assets import dashboard_job

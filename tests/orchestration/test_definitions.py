@@ -159,3 +159,32 @@ def test_the_code_location_imports_nothing_of_the_sample_world() -> None:
         env={**os.environ, "ACD_WAREHOUSE_URL": "duckdb:///:memory:"},
     )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+LOAD_WITHOUT_SIDE_EFFECTS = """
+import os, subprocess, warnings
+# Third-party libraries add their own filters on import (and subclass Popen): load them first.
+import dagster, dagster_dbt, dbt.cli.main  # noqa: E401
+def no_subprocess(*args, **kwargs):
+    raise AssertionError(f"loading the code location started a process: {args[0]!r}")
+subprocess.run = subprocess.Popen = no_subprocess
+filters, environ = list(warnings.filters), dict(os.environ)
+import orchestration.definitions
+print("filters:", [f for f in warnings.filters if f not in filters])
+print("environ:", sorted(set(os.environ.items()) ^ set(environ.items())))
+"""
+
+
+def test_loading_the_code_location_runs_no_dbt_and_changes_no_global_state() -> None:
+    """Importing `orchestration.definitions` only reads the dbt manifest (made beforehand by
+    `make install`): no `dbt parse` or other process, no warnings filter, no environment
+    variable."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_WITHOUT_SIDE_EFFECTS],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "ACD_WAREHOUSE_URL": "duckdb:///:memory:"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-2:] == ["filters: []", "environ: []"], done.stdout

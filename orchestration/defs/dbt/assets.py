@@ -22,7 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.checks import mart_checks
-from orchestration.defs.dbt.project import DBT_PROJECT, ensure_manifest
+from orchestration.defs.dbt.project import DBT_PROJECT, load_manifest
 from orchestration.defs.partitions import (
     dbt_window_vars,
     range_tags,
@@ -67,7 +67,8 @@ def unpartitioned_names(manifest: Mapping[str, Any]) -> str:
     )
 
 
-UNPARTITIONED = unpartitioned_names(json.loads(ensure_manifest().read_text()))
+MANIFEST = load_manifest()
+UNPARTITIONED = unpartitioned_names(MANIFEST)
 
 # One dbt step at a time on the warehouse, across runs and backfills (the instance's pools
 # default to one slot): the incremental models downstream of fct_events read the rows stamped
@@ -101,7 +102,7 @@ def _build(
 
 
 @dbt_assets(
-    manifest=ensure_manifest(),
+    manifest=MANIFEST,
     project=DBT_PROJECT,
     dagster_dbt_translator=LayerGroups(),
     select=UNPARTITIONED,
@@ -114,7 +115,7 @@ def dbt_models(
 
 
 @dbt_assets(
-    manifest=ensure_manifest(),
+    manifest=MANIFEST,
     project=DBT_PROJECT,
     dagster_dbt_translator=LayerGroups(),
     select=PARTITIONED_SELECT,

@@ -1,15 +1,18 @@
-"""The dbt project as Dagster sees it, with its manifest kept current.
+"""The dbt project as Dagster sees it, and its manifest.
 
-`dagster dev` re-parses on start (`prepare_if_dev`); everything else (the demo, tests, a
-deployed code location) calls `ensure_manifest`, which runs `dbt parse` only when a file of
-the project is newer than the manifest.
+Loading the code location only reads the manifest (`load_manifest`): it never runs dbt. The
+manifest is made beforehand by `ensure_manifest`, which runs `dbt parse` only when a file of
+the project is newer than it: `make install` (so a deployment's `git pull && make install`
+refreshes it), `make dev`, the demo, the read API and the test session call it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from dagster_dbt import DbtProject
@@ -19,6 +22,22 @@ from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_command, dbt_env
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 _PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+class ManifestMissing(RuntimeError):
+    """The dbt manifest has not been made; the message says how to make it."""
+
+
+def load_manifest() -> dict[str, Any]:
+    """The manifest as it is on disk (no dbt run); `ManifestMissing` when there is none."""
+    path = DBT_PROJECT.manifest_path
+    if not path.exists():
+        raise ManifestMissing(
+            f"{path} is missing: run `make install` (it runs dbt parse) before loading the "
+            "Dagster code location"
+        )
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest
 
 
 def ensure_manifest() -> Path:
@@ -49,3 +68,7 @@ def _newest_source_mtime() -> float:
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
         newest = max([newest, *(f.stat().st_mtime for f in files)])
     return newest
+
+
+if __name__ == "__main__":  # `make install`: parse when a project file is newer than the manifest
+    print(ensure_manifest())

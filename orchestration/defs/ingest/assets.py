@@ -7,6 +7,7 @@ platform's concurrency pool, so backfills and schedules never call one API from 
 once, and retries with backoff when a run fails after the connector's own HTTP retries.
 """
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,6 +39,22 @@ API_RETRY = dg.RetryPolicy(
 REPORT_BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=28)
 
 
+def report_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """`dg.asset` for a daily report: partitioned by day, backfilled in `REPORT_BACKFILL` runs.
+
+    `backfill_policy` is a beta parameter of `asset`: its warning is silenced for these
+    decorations only (no filter outlives them)."""
+
+    def decorate(fn: Callable[..., Any]) -> dg.AssetsDefinition:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            return dg.asset(
+                partitions_def=daily_partitions, backfill_policy=REPORT_BACKFILL, **kwargs
+            )(fn)
+
+    return decorate
+
+
 def raw_key(schema: str, table: str) -> dg.AssetKey:
     return dg.AssetKey([schema, table])
 
@@ -66,12 +83,10 @@ def _pull(
 # Meta ---------------------------------------------------------------------------------------
 
 
-@dg.asset(
+@report_asset(
     key=raw_key("raw_meta", "ads_insights"),
     group_name="meta",
     kinds={"python"},
-    partitions_def=daily_partitions,
-    backfill_policy=REPORT_BACKFILL,
     pool=META_POOL,
     retry_policy=API_RETRY,
     description="Meta daily ad insights (one row per ad per day), pulled for exactly the "
@@ -110,12 +125,10 @@ def meta_ads(
 # TikTok -------------------------------------------------------------------------------------
 
 
-@dg.asset(
+@report_asset(
     key=raw_key("raw_tiktok", "ad_reports"),
     group_name="tiktok",
     kinds={"python"},
-    partitions_def=daily_partitions,
-    backfill_policy=REPORT_BACKFILL,
     pool=TIKTOK_POOL,
     retry_policy=API_RETRY,
     description="TikTok daily ad reports (one row per ad per day), pulled for exactly the "

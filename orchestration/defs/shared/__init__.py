@@ -10,7 +10,6 @@ read here from the manifest). Older than `error_after` fails the check as an err
 carry business times (a quiet week is possible): warnings only.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.defs.dbt.project import ensure_manifest
+from orchestration.defs.dbt.project import load_manifest
 from orchestration.defs.resources import WarehouseResource
 
 SHARED_SOURCE = "shared"
@@ -65,7 +64,7 @@ def shared_freshness(manifest: Mapping[str, Any]) -> tuple[Freshness, ...]:
     return tuple(sorted(found, key=lambda spec: spec.table))
 
 
-SHARED_TABLES = shared_freshness(json.loads(ensure_manifest().read_text()))
+SHARED_TABLES = shared_freshness(load_manifest())
 
 
 def shared_key(table: str) -> dg.AssetKey:
