@@ -70,6 +70,7 @@ bench: install
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/world_generation.py --users 20000 --days 30
 	$(BIN)/python bench/dbt_scale.py --sizes 100000 --backends duckdb,postgres --select ''
+	$(BIN)/python bench/collector_throughput.py
 
 clean:
 	rm -rf .venv .uv warehouse/*.duckdb dbt_project/target dbt_project/logs
