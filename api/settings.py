@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from serving.settings import positive_number, setting
+
 DEFAULT_RATE_LIMIT = 20.0
 DEFAULT_STATEMENT_TIMEOUT_MS = 10_000
 DEFAULT_POOL_SIZE = 8
@@ -39,8 +41,7 @@ def api_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
     values = os.environ if env is None else env
 
     def get(name: str) -> str | None:
-        value = values.get(name, "").strip()
-        return value or None
+        return setting(values, name)
 
     manifest = get("ACD_API_MANIFEST")
     return ApiSettings(
@@ -59,12 +60,4 @@ def api_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
 
 
 def _positive(name: str, value: str | None, default: float) -> float:
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = 0.0
-    if not number > 0:
-        raise InvalidApiSetting(f"{name} must be a positive number, got {value!r}")
-    return number
+    return default if value is None else positive_number(name, value, InvalidApiSetting)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from serving.settings import positive_number, setting
+
 DEFAULT_JOURNAL_MAX_BYTES = 10 * 1000**3
 DEFAULT_RATE_LIMIT = 10_000.0
 
@@ -55,8 +57,7 @@ def collector_settings(env: Mapping[str, str] | None = None) -> CollectorSetting
     values = os.environ if env is None else env
 
     def get(name: str) -> str | None:
-        value = values.get(name, "").strip()
-        return value or None
+        return setting(values, name)
 
     journal_dir = get("ACD_COLLECTOR_JOURNAL_DIR")
     max_bytes = get("ACD_COLLECTOR_JOURNAL_MAX_BYTES")
@@ -93,20 +94,8 @@ def collector_settings(env: Mapping[str, str] | None = None) -> CollectorSetting
 
 
 def _positive_int(name: str, value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        raise InvalidCollectorSetting(f"{name} must be a positive number of bytes, got {value!r}")
-    return number
+    return int(positive_number(name, value, InvalidCollectorSetting, integer=True))
 
 
 def _positive_float(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = 0.0
-    if not number > 0:
-        raise InvalidCollectorSetting(f"{name} must be a positive number, got {value!r}")
-    return number
+    return positive_number(name, value, InvalidCollectorSetting)
