@@ -17,7 +17,7 @@ from typing import Any
 from tests.integration.collector.conftest import PRODUCT, Collector
 from tests.js import JS_DIR, require_node_modules
 
-COUNT = 1200  # 200 of each call type
+COUNT = 3000  # 500 of each call type
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
