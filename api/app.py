@@ -43,7 +43,16 @@ from api.dashboard.report import render_dashboard
 from api.docs_page import DOCS_HTML
 from api.keys import KEY_PREFIX, ReadKey, key_from_row, lookup_sql
 from api.openapi import openapi_document
-from api.query import BadParameter, Page, csv_value, encode_cursor, json_value, page_sql, parse_page
+from api.query import (
+    BadParameter,
+    Page,
+    csv_value,
+    encode_cursor,
+    json_row,
+    json_value,
+    page_sql,
+    parse_page,
+)
 from api.settings import ApiSettings, api_settings
 from api.warehouse import BUSY_RETRY_AFTER, Reader, Session, WarehouseBusy, open_reader
 from serving.errors import Refused, error, json_response, not_allowed
@@ -294,13 +303,8 @@ class ReadApi:
         statement, params = page_sql(page, self.reader.marker, product_column, key.product)
         started = time.perf_counter()
         raw = session.rows(statement, params)
-        rows = [
-            {
-                column.name: json_value(column.kind, value)
-                for column, value in zip(page.output, row, strict=True)
-            }
-            for row in raw[: page.limit]
-        ]
+        to_json = json_row(page.output)
+        rows = [to_json(row) for row in raw[: page.limit]]
         next_cursor = encode_cursor(page, rows[-1]) if len(raw) > page.limit and rows else None
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
         metrics.ROWS.labels(mart.name).inc(len(rows))

@@ -9,6 +9,7 @@ Adding a mart to dbt adds it here; nothing in Python names a mart.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -98,8 +99,9 @@ class Column:
     description: str
     not_null: bool = False
 
-    @property
+    @functools.cached_property
     def kind(self) -> str:
+        # Read for every value of every row served: worked out once per column.
         return kind_of(self.data_type)
 
     @property
