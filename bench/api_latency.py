@@ -1,0 +1,704 @@
+"""Benchmark of the read API (issue 24): latency and rate of a page of a mart against the driver.
+
+    .venv/bin/python bench/api_latency.py [--size 1000000] [--backends duckdb,postgres]
+        [--days 365] [--duration 10] [--clients 8] [--keep DIR]
+
+Needs `wrk` (Debian package `wrk`): the load comes from a separate C process on 127.0.0.1, so
+the client is not the bottleneck and does not share the server's interpreter. For each
+backend:
+
+1. a warehouse of `--size` synthetic events over `--days` days, written set-based by
+   `bench/dbt_scale.py`'s `insert_events` and built with the whole project's `dbt build` (of
+   a `git archive` of HEAD's `dbt_project/`, so edits to the working tree cannot overlap a
+   run). With `--keep DIR` the warehouse is kept (DuckDB: a file in DIR; PostgreSQL: the
+   database `acd_bench_api_<size>_<days>d`) and reused by the next run with the same size and
+   days, so a 10M build is done once; `bench/report_time.py --keep DIR` reads the same one;
+2. `acd-warehouse api` as a child process on 127.0.0.1 (one worker, the rate limit lifted:
+   the benchmark measures the API), an analyst key and a product key (`waitlistlab`, which has the conversions of the synthetic events);
+3. for each page (below), in turn: the floor, then the API.
+   - **direct**: the statement the API runs for that page (`api.query.page_sql`, the same
+     text, parameters and product condition) through the driver (psycopg / duckdb) by
+     `--clients` processes, each with its own connection, in a loop: execute and fetch the
+     rows, nothing else;
+   - **API**: `GET /v1/marts/{name}?…` by wrk with `--clients` connections (the key in a
+     Bearer header), after a 2 s warm-up.
+
+Each pass reports p50 / p99 latency, requests/s and the API's rate as a percentage of the
+direct rate. The pages: a filtered page of 1,000 rows (`limit=1000`, the default) of
+`fct_attribution_credits` (`model=last_touch`, a `conversion_date[gte]`) and of
+`rpt_product_daily` (an `activity_date[gte]`), read with each key. `rpt_product_daily` has one
+row per product and day, so a product key's page holds at most `--days` rows.
+
+Targets (issue 24): p99 ≤ 50 ms and ≥ 70 % of the direct rate on PostgreSQL.
+PostgreSQL comes from `ACD_BENCH_POSTGRES_URL` (default: the local server as postgres).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
+from psycopg import sql
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+import dbt_scale  # noqa: E402
+from dbt_scale import DEFAULT_POSTGRES, insert_events  # noqa: E402
+
+from api.catalog import load_catalog  # noqa: E402
+from api.keys import create_read_key  # noqa: E402
+from api.query import page_sql, parse_page  # noqa: E402
+from warehouse_db.connection import connect  # noqa: E402
+from warehouse_db.migrations import migrate  # noqa: E402
+
+CLI = str(Path(sys.executable).with_name("acd-warehouse"))
+ADMIN_URL = os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+FIRST_DAY = date(2025, 1, 1)  # insert_events' first day
+PRODUCT = "waitlistlab"  # insert_events' purchases: this product has conversions
+
+
+# ---------------------------------------------------------------------------------------------
+# the warehouse
+
+
+@dataclass
+class Prepared:
+    backend: str
+    size: int
+    days: int
+    target: WarehouseTarget
+    manifest: Path
+    database: str | None  # PostgreSQL
+    kept: bool
+    reused: bool
+    load_s: float | None = None
+    build_s: float | None = None
+
+
+def _admin() -> WarehouseTarget:
+    return parse_warehouse_url(ADMIN_URL)
+
+
+def _database_target(database: str) -> WarehouseTarget:
+    return parse_warehouse_url(_admin().url.rsplit("/", 1)[0] + f"/{database}")
+
+
+def _database_exists(database: str) -> bool:
+    with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
+        return bool(
+            conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+        )
+
+
+def drop_database(database: str) -> None:
+    """Drop a benchmark database and the roles the API made for it (`<database>_…`)."""
+    with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
+        )
+        for (role,) in conn.execute(
+            "select rolname from pg_roles where rolname like %s", (database + "\\_%",)
+        ).fetchall():
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+
+
+def source_copy(work: Path) -> Path:
+    """HEAD of the repository extracted under `work` (once): the dbt project built and the API
+    served come from it, so edits to the working tree cannot overlap a run."""
+    source = work / "source"
+    if not (source / "dbt_project" / "dbt_project.yml").exists():
+        source.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    return source
+
+
+def prepare_warehouse(
+    backend: str, size: int, days: int, work: Path, keep: Path | None
+) -> Prepared:
+    """A warehouse of `size` events over `days` days, built with the whole project: reused
+    from `keep` when a previous run left it there complete, else made (and recorded in `keep`).
+    Progress goes to stderr."""
+    home = keep if keep is not None else work
+    home.mkdir(parents=True, exist_ok=True)
+    name = f"{backend}-{size}-{days}d"
+    record = home / f"{name}.json"
+    dbt_work = home / f"dbt-{name}"
+    manifest = dbt_work / "dbt_target" / "manifest.json"
+    database = None
+    if backend == "duckdb":
+        target = parse_warehouse_url(f"duckdb:///{home / (name + '.duckdb')}")
+    else:
+        database = f"acd_bench_api_{size}_{days}d" if keep else f"acd_bench_{uuid.uuid4().hex[:10]}"
+        target = _database_target(database)
+    complete = keep is not None and record.exists() and manifest.exists()
+    if complete and (backend == "duckdb" or _database_exists(database or "")):
+        saved = json.loads(record.read_text())
+        print(f"[{backend}] reusing the warehouse of {size:,} events ({record})", file=sys.stderr)
+        return Prepared(
+            backend,
+            size,
+            days,
+            target,
+            manifest,
+            database,
+            True,
+            True,
+            saved.get("load_s"),
+            saved.get("build_s"),
+        )
+    # A fresh one (whatever an unfinished earlier run left).
+    record.unlink(missing_ok=True)
+    if backend == "duckdb":
+        for path in (Path(target.duckdb_path or ""), Path(f"{target.duckdb_path}.wal")):
+            path.unlink(missing_ok=True)
+    else:
+        assert database is not None
+        drop_database(database)
+        with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+    migrate(target)
+    print(f"[{backend}] inserting {size:,} events over {days} days", file=sys.stderr)
+    started = time.perf_counter()
+    insert_events(target, 0, size, max(size // 20, 1), None, days)
+    if backend == "postgres":
+        with connect(target) as conn:
+            conn.execute("analyze shared_events")
+    load_s = time.perf_counter() - started
+    print(f"[{backend}] loaded in {load_s:.1f} s; dbt build (whole project)", file=sys.stderr)
+    dbt_scale.PROJECT_DIR = source_copy(work) / "dbt_project"
+    dbt_work.mkdir(parents=True, exist_ok=True)
+    build_s = dbt_scale.dbt(target, ["build"], dbt_work)
+    print(f"[{backend}] built in {build_s:.1f} s", file=sys.stderr)
+    if backend == "postgres":
+        with connect(target) as conn:
+            conn.execute("analyze")  # what autovacuum would do after a build (it is off here)
+    prepared = Prepared(
+        backend, size, days, target, manifest, database, keep is not None, False, load_s, build_s
+    )
+    if keep is not None:
+        record.write_text(
+            json.dumps(
+                {
+                    "size": size,
+                    "days": days,
+                    "database": database,
+                    "url": target.redacted(),
+                    "load_s": load_s,
+                    "build_s": build_s,
+                }
+            )
+        )
+    return prepared
+
+
+def release(prepared: Prepared) -> None:
+    """Drop a warehouse that is not kept (a DuckDB file goes with its temporary directory)."""
+    if not prepared.kept and prepared.database is not None:
+        drop_database(prepared.database)
+
+
+# ---------------------------------------------------------------------------------------------
+# the pages
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    label: str
+    mart: str
+    query: list[tuple[str, str]]
+
+
+def pages(days: int) -> list[PageSpec]:
+    middle = (FIRST_DAY + timedelta(days=days // 2)).isoformat()
+    first = FIRST_DAY.isoformat()
+    return [
+        PageSpec(
+            "fct_attribution_credits",
+            "fct_attribution_credits",
+            [("model", "last_touch"), ("conversion_date[gte]", middle), ("limit", "1000")],
+        ),
+        PageSpec(
+            "rpt_product_daily",
+            "rpt_product_daily",
+            [("activity_date[gte]", first), ("limit", "1000")],
+        ),
+    ]
+
+
+def direct_statement(
+    prepared: Prepared, spec: PageSpec, product: str | None
+) -> tuple[str, list[Any]]:
+    """The statement and parameters the API runs for this page and key scope."""
+    mart = load_catalog(prepared.manifest).get(spec.mart)
+    assert mart is not None, spec.mart
+    page = parse_page(mart, spec.query)
+    marker = "%s" if prepared.backend == "postgres" else "?"
+    product_column = mart.product_column if product is not None else None
+    return page_sql(page, marker, product_column, product)
+
+
+# ---------------------------------------------------------------------------------------------
+# the floor: the statement through the driver, by N processes
+
+
+def _direct_worker(
+    url: str, statement: str, params: list[Any], ready: Any, duration: float, out: Any
+) -> None:
+    target = parse_warehouse_url(url)
+    latencies: list[float] = []
+    rows = 0
+    if target.backend == "postgres":
+        conn: Any = psycopg.connect(target.postgres_conninfo or "", autocommit=True)
+
+        def run() -> int:
+            return len(conn.execute(statement, params).fetchall())
+    else:
+        import duckdb
+
+        conn = duckdb.connect(target.duckdb_path or "", read_only=True)
+
+        def run() -> int:
+            return len(conn.execute(statement, params).fetchall())
+
+    for _ in range(3):  # warm: the plan cached (psycopg prepares from the 5th run), pages read
+        rows = run()
+    ready.wait()  # every process connected and warm
+    deadline = time.perf_counter() + duration
+    while True:
+        began = time.perf_counter()
+        run()
+        ended = time.perf_counter()
+        latencies.append(ended - began)
+        if ended >= deadline:
+            break
+    conn.close()
+    out.put((rows, latencies))
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def bench_direct(
+    prepared: Prepared, statement: str, params: list[Any], clients: int, duration: float
+) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    ready = context.Barrier(clients + 1)
+    processes = [
+        context.Process(
+            target=_direct_worker,
+            args=(prepared.target.url, statement, params, ready, duration, out),
+        )
+        for _ in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    ready.wait(timeout=300)
+    results = [out.get(timeout=duration + 120) for _ in processes]
+    for process in processes:
+        process.join()
+    latencies = [latency for _, found in results for latency in found]
+    return {
+        "rows": results[0][0],
+        "requests": len(latencies),
+        "requests_per_s": len(latencies) / duration,
+        "p50_ms": _percentile(latencies, 0.50) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the API
+
+
+class ApiProcess:
+    """`acd-warehouse api` on a free port of 127.0.0.1, as a child process."""
+
+    def __init__(
+        self, prepared: Prepared, workdir: Path, source: Path | None, workers: int = 1
+    ) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            # The API's code from `source` (ahead of the editable install), else the working tree.
+            **({"PYTHONPATH": str(source)} if source is not None else {}),
+            "ACD_WAREHOUSE_URL": prepared.target.url,
+            "ACD_API_MANIFEST": str(prepared.manifest),
+            "ACD_API_RATE_LIMIT": "1000000000",  # the benchmark measures the API
+        }
+        self.log = (workdir / f"api-{prepared.backend}-{self.port}.log").open("wb")
+        self.proc = subprocess.Popen(
+            [
+                CLI,
+                "api",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            cwd=source,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while not self.alive():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start; see {self.log.name}")
+            time.sleep(0.2)
+
+    def alive(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/health", timeout=5) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def get(self, path: str, key: str) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"Bearer {key}"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident size (VmHWM) of `pid`, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wrk_seconds(text: str) -> float:
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if found is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    number, unit = found.groups()
+    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def run_wrk(url: str, script: Path, connections: int, duration: int) -> dict[str, Any]:
+    """wrk with `connections` connections on 2 threads; its latency distribution's lines."""
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def field(pattern: str) -> str:
+        found = re.search(pattern, out, re.MULTILINE)
+        if found is None:
+            raise RuntimeError(f"cannot read wrk's output ({pattern}):\n{out}")
+        return found.group(1)
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "requests": int(field(r"(\d+) requests in")),
+        "requests_per_s": float(field(r"^Requests/sec:\s+([\d.]+)")),
+        # Anchored: the Stdev column of wrk's summary can read `57.50%` too.
+        "p50_ms": _wrk_seconds(field(r"^\s+50%\s+(\S+)\s*$")) * 1000,
+        "p99_ms": _wrk_seconds(field(r"^\s+99%\s+(\S+)\s*$")) * 1000,
+        "non_200": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else "none",
+    }
+
+
+def wrk_get_script(path: str, key: str) -> str:
+    return f"""
+wrk.method = "GET"
+wrk.path = "{path}"
+wrk.headers["Authorization"] = "Bearer {key}"
+"""
+
+
+def bench_api(
+    api: ApiProcess, workdir: Path, path: str, key: str, clients: int, duration: int
+) -> dict[str, Any]:
+    status, body = api.get(path, key)
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}")
+    script = workdir / f"wrk-{uuid.uuid4().hex[:8]}.lua"
+    script.write_text(wrk_get_script(path, key))
+    run_wrk(api.url, script, clients, 2)  # warm-up
+    result = run_wrk(api.url, script, clients, duration)
+    result["rows"] = len(body["data"])
+    result["bytes"] = len(json.dumps(body))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# where an API request's time goes (--breakdown)
+
+STAGES = ("session", "key lookup", "built_at", "page query", "rows to JSON", "encode", "serve")
+
+
+def _row_to_json(columns: Any) -> Any:
+    """How `ReadApi.read_mart` turns a row into JSON values, in this version of `api/`."""
+    try:
+        from api.query import json_row
+
+        return json_row(columns)
+    except ImportError:
+        from api.query import json_value
+
+        return lambda row: {
+            c.name: json_value(c.kind, v) for c, v in zip(columns, row, strict=True)
+        }
+
+
+def breakdown(
+    prepared: Prepared, spec: PageSpec, key: str, product: str | None, requests: int
+) -> dict[str, float]:
+    """Median milliseconds of each step of `ReadApi.serve` for this page, one request at a time
+    in this process (the working tree's `api/`), then of the whole `serve` call."""
+    import orjson
+
+    from api.app import ReadApi
+    from api.keys import lookup_sql
+    from api.settings import ApiSettings
+    from serving.keys import hash_key
+
+    api = ReadApi(prepared.target, ApiSettings(rate_limit=1e9), manifest=prepared.manifest)
+    api.start()
+    try:
+        assert api.reader is not None
+        statement, params = direct_statement(prepared, spec, product)
+        columns = load_catalog(prepared.manifest).get(spec.mart).columns  # type: ignore[union-attr]
+        to_json = _row_to_json(columns)
+        items = list(spec.query)
+        times: dict[str, list[float]] = {stage: [] for stage in STAGES}
+        for number in range(requests + 3):
+            marks = [time.perf_counter()]
+            with api.reader.session() as session:
+                marks.append(time.perf_counter())
+                session.rows(lookup_sql(prepared.target), [hash_key(key)])
+                marks.append(time.perf_counter())
+                api.builds(session, spec.mart)
+                marks.append(time.perf_counter())
+                raw = session.rows(statement, params)
+                marks.append(time.perf_counter())
+                rows = [to_json(row) for row in raw[:1000]]
+                marks.append(time.perf_counter())
+                orjson.dumps({"data": rows, "next_cursor": None, "built_at": None})
+                marks.append(time.perf_counter())
+            began = time.perf_counter()
+            outcome = api.serve(key, lambda s, k: api.read_mart(s, k, spec.mart, items, None))
+            assert outcome.response.status_code == 200, outcome.response.status_code
+            if number >= 3:  # the first ones warm the plan cache
+                for stage, start, end in zip(STAGES, marks, marks[1:], strict=False):
+                    times[stage].append(end - start)
+                times["serve"].append(time.perf_counter() - began)
+        return {stage: 1000 * sorted(found)[len(found) // 2] for stage, found in times.items()}
+    finally:
+        api.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def run_backend(
+    backend: str, args: argparse.Namespace, workdir: Path, keep: Path | None
+) -> list[dict[str, Any]]:
+    prepared = prepare_warehouse(backend, args.size, args.days, workdir, keep)
+    rows: list[dict[str, Any]] = []
+    try:
+        _, analyst = create_read_key(prepared.target, "bench-analyst", None, None)
+        _, product = create_read_key(prepared.target, f"bench-{PRODUCT}", PRODUCT, None)
+        source = None if args.worktree else source_copy(workdir)
+        api = ApiProcess(prepared, workdir, source, args.workers)
+        try:
+            for spec in pages(args.days):
+                for scope, key, key_product in (
+                    ("analyst", analyst, None),
+                    (PRODUCT, product, PRODUCT),
+                ):
+                    statement, params = direct_statement(prepared, spec, key_product)
+                    direct = bench_direct(prepared, statement, params, args.clients, args.duration)
+                    time.sleep(1)
+                    query = "&".join(f"{k}={v}" for k, v in spec.query)
+                    served = bench_api(
+                        api,
+                        workdir,
+                        f"/v1/marts/{spec.mart}?{query}",
+                        key,
+                        args.clients,
+                        args.duration,
+                    )
+                    row = {
+                        "backend": backend,
+                        "workers": args.workers,
+                        "api_source": "working tree" if args.worktree else "HEAD",
+                        "events": args.size,
+                        "page": spec.label,
+                        "key": scope,
+                        "query": query,
+                        "direct": direct,
+                        "api": served,
+                        "api_vs_direct": served["requests_per_s"] / direct["requests_per_s"],
+                    }
+                    rows.append(row)
+                    print(_line(row), flush=True)
+                    time.sleep(1)
+            rss = peak_rss_mb(api.proc.pid)
+            for row in rows:
+                row["api_peak_rss_mb"] = rss
+        finally:
+            api.stop()
+        if args.breakdown:
+            print(f"\n{backend}: ms per request step, median of {args.breakdown}, in process")
+            print("| page | key | " + " | ".join(STAGES) + " |")
+            print("|---|---|" + "---:|" * len(STAGES))
+            for row in rows:
+                spec = next(p for p in pages(args.days) if p.label == row["page"])
+                scoped = None if row["key"] == "analyst" else PRODUCT
+                found = breakdown(
+                    prepared, spec, product if scoped else analyst, scoped, args.breakdown
+                )
+                row["breakdown_ms"] = found
+                cells = " | ".join(f"{found[stage]:.1f}" for stage in STAGES)
+                print(f"| {row['page']} | {row['key']} | {cells} |", flush=True)
+    finally:
+        release(prepared)
+    for row in rows:
+        row["load_s"], row["build_s"], row["reused"] = (
+            prepared.load_s,
+            prepared.build_s,
+            prepared.reused,
+        )
+    return rows
+
+
+HEADER = (
+    "| backend | events | page | key | rows | direct p50 / p99 ms | direct req/s"
+    " | API p50 / p99 ms | API req/s | API / direct | non-2xx |\n"
+    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def _line(row: dict[str, Any]) -> str:
+    d, a = row["direct"], row["api"]
+    return (
+        f"| {row['backend']} | {row['events']:,} | {row['page']} | {row['key']} | {a['rows']:,}"
+        f" | {d['p50_ms']:.1f} / {d['p99_ms']:.1f} | {d['requests_per_s']:,.0f}"
+        f" | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {a['requests_per_s']:,.0f}"
+        f" | {100 * row['api_vs_direct']:.0f} % | {a['non_200']} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000, help="events in the warehouse")
+    parser.add_argument("--days", type=int, default=365, help="days the events span")
+    parser.add_argument("--backends", default="duckdb,postgres")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured pass")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the warehouses (DuckDB files and records in DIR, PostgreSQL databases "
+        "acd_bench_api_<size>_<days>d) and reuse them on the next run",
+    )
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then time each step of N requests per page in this process (the working tree's api/)",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build (or find) the kept warehouses, no load"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`acd-warehouse api --workers` (default 1)"
+    )
+    parser.add_argument(
+        "--worktree",
+        action="store_true",
+        help="serve the API from the working tree (default: from HEAD, like the dbt build)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    keep = Path(args.keep).resolve() if args.keep else None
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(HEADER, flush=True)
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="acd-bench-api-") as tmp:
+        for backend in args.backends.split(","):
+            if args.build_only:
+                if keep is None:
+                    sys.exit("--build-only needs --keep DIR")
+                prepare_warehouse(backend, args.size, args.days, Path(tmp), keep)
+                continue
+            results += run_backend(backend, args, Path(tmp), keep)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for backend in dict.fromkeys(row["backend"] for row in results):
+        first = next(row for row in results if row["backend"] == backend)
+        how = "reused" if first["reused"] else "built"
+        print(
+            f"{backend}: warehouse {how} (load {first['load_s'] or 0:.1f} s, dbt build "
+            f"{first['build_s'] or 0:.1f} s); API peak RSS {first['api_peak_rss_mb']:.0f} MB"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
