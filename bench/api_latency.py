@@ -39,9 +39,7 @@ import argparse
 import json
 import multiprocessing
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -63,6 +61,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 import dbt_scale  # noqa: E402
 from dbt_scale import DEFAULT_POSTGRES, insert_events  # noqa: E402
+from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 
 from api.catalog import load_catalog  # noqa: E402
 from api.keys import create_read_key  # noqa: E402
@@ -341,7 +340,7 @@ class ApiProcess:
     def __init__(
         self, prepared: Prepared, workdir: Path, source: Path | None, workers: int = 1
     ) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
@@ -396,67 +395,6 @@ class ApiProcess:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The peak resident size (VmHWM) of `pid`, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _wrk_seconds(text: str) -> float:
-    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if found is None:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    number, unit = found.groups()
-    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
-
-
-def run_wrk(url: str, script: Path, connections: int, duration: int) -> dict[str, Any]:
-    """wrk with `connections` connections on 2 threads; its latency distribution's lines."""
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{min(2, connections)}",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-    def field(pattern: str) -> str:
-        found = re.search(pattern, out, re.MULTILINE)
-        if found is None:
-            raise RuntimeError(f"cannot read wrk's output ({pattern}):\n{out}")
-        return found.group(1)
-
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    return {
-        "requests": int(field(r"(\d+) requests in")),
-        "requests_per_s": float(field(r"^Requests/sec:\s+([\d.]+)")),
-        # Anchored: the Stdev column of wrk's summary can read `57.50%` too.
-        "p50_ms": _wrk_seconds(field(r"^\s+50%\s+(\S+)\s*$")) * 1000,
-        "p99_ms": _wrk_seconds(field(r"^\s+99%\s+(\S+)\s*$")) * 1000,
-        "non_200": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": errors.group(1).strip() if errors else "none",
-    }
 
 
 def wrk_get_script(path: str, key: str) -> str:

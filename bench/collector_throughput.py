@@ -26,9 +26,7 @@ import argparse
 import base64
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sdk_throughput import Warehouse, bench_duckdb_arrow, bench_postgres_copy, bench_sdk
+from wrk import free_port, peak_rss_mb, run_wrk
 
 from collector.keys import create_key
 
@@ -122,85 +121,13 @@ end
 """
 
 
-def _seconds(text: str) -> float:
-    """wrk's durations: `812.00us`, `3.21ms`, `1.02s`, `2.00m`."""
-    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if found is None:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    number, unit = found.groups()
-    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
-
-
-def run_wrk(url: str, script: Path, connections: int, duration: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    try:
-        return _parse_wrk(out)
-    except (AttributeError, ValueError) as exc:
-        raise RuntimeError(f"cannot read wrk's output ({exc}):\n{out}") from None
-
-
-def _parse_wrk(out: str) -> dict[str, Any]:
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    return {
-        "requests": requests,
-        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50_ms": _seconds(re.search(r"50%\s+(\S+)", out).group(1)) * 1000,  # type: ignore[union-attr]
-        "p99_ms": _seconds(re.search(r"99%\s+(\S+)", out).group(1)) * 1000,  # type: ignore[union-attr]
-        "non_200": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": errors.group(1).strip() if errors else "none",
-    }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tree(pid: int) -> list[int]:
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = (task / "children").read_text().split()
-        for child in children:
-            pids += _tree(int(child))
-    return pids
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The summed peak resident size (VmHWM) of `pid` and its descendants."""
-    total = 0
-    for process in _tree(pid):
-        for line in Path(f"/proc/{process}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                total += int(line.split()[1])
-    return total / 1024
-
-
 class CollectorProcess:
     def __init__(
         self, warehouse: Warehouse, workdir: Path, workers: int, journal_dir: Path
     ) -> None:
         assert warehouse.target is not None
         self.target = warehouse.target
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
