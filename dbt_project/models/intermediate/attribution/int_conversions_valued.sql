@@ -15,6 +15,7 @@
         unique_key='conversion_event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'rebuild_on_vars': ['conversion_event_names']},
         indexes=postgres_indexes([
             {'columns': ['conversion_event_id']},
             {'columns': ['person_id']},
