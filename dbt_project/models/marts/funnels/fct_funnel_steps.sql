@@ -14,6 +14,7 @@
         unique_key='person_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'rebuild_on_vars': ['funnel_max_steps']},
         pre_hook="{{ hash_joins_only() }}",
         post_hook="delete from {{ this }} where funnel_name is null",
         indexes=postgres_indexes([
