@@ -40,6 +40,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy sdk/src warehouse_db ingest orchestration collector
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests --processes 2
 
 format: install
 	$(BIN)/ruff format .
