@@ -90,8 +90,9 @@ DBT_POOL = "dbt_warehouse"
 
 
 class LayerGroups(DagsterDbtTranslator):
-    """Groups dbt assets by layer (staging, intermediate, marts; seeds with staging), so the
-    lineage view reads sources → staging → intermediate → marts."""
+    """Groups dbt assets by layer, the folder under `models/` (staging, core, intermediate,
+    marts; seeds with staging), so the lineage view reads sources → staging → core →
+    intermediate → marts."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":

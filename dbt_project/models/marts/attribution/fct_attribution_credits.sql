@@ -123,7 +123,7 @@ conversions as (
 
 touchpoints as (
 
-    select * from {{ ref('int_attribution_touchpoints') }}
+    select * from {{ ref('int_touchpoints_matched') }}
 
 ),
 

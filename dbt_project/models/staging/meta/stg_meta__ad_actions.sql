@@ -1,7 +1,7 @@
 -- One row per Meta ad per account-local day per action list per action type: the
 -- `actions`, `action_values` and `video_play_actions` arrays of the insights row, unnested.
 -- Overlapping purchase types (omni_purchase, purchase, offsite_conversion.fb_pixel_purchase)
--- are all kept here; int_ads__meta_purchases_picked picks one.
+-- are all kept here; int_meta_purchases_picked picks one.
 
 with source as (
 

@@ -23,13 +23,13 @@ charges as (
 
 charges_net as (
 
-    select * from {{ ref('int_charges_net_of_refunds') }}
+    select * from {{ ref('int_charges_netted') }}
 
 ),
 
 invoices_net as (
 
-    select * from {{ ref('int_invoices_net_of_refunds') }}
+    select * from {{ ref('int_invoices_netted') }}
 
 ),
 

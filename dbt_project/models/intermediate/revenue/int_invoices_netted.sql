@@ -1,7 +1,7 @@
 {#- One row per Stripe invoice: what was paid, what was refunded of the charges that paid it and
     the rest, in major units of its currency. A charge pays an invoice when the charge names it
     (its `invoice` field or `metadata.invoice`) or the invoice names the charge (older API
-    versions); the refunds of each charge follow int_charges_net_of_refunds. -#}
+    versions); the refunds of each charge follow int_charges_netted. -#}
 
 with
 
@@ -13,7 +13,7 @@ invoices as (
 
 charges_net as (
 
-    select * from {{ ref('int_charges_net_of_refunds') }}
+    select * from {{ ref('int_charges_netted') }}
 
 ),
 

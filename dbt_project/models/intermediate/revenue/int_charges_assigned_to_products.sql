@@ -1,6 +1,6 @@
 -- One row per successful Stripe charge: the ACD product it pays for (product metadata
 -- `acd_product` of the invoice's first line, or of a one-off charge's `metadata.price` /
--- `metadata.product`), and its amount net of refunds (int_charges_net_of_refunds), in major
+-- `metadata.product`), and its amount net of refunds (int_charges_netted), in major
 -- units.
 
 with charges as (
@@ -11,7 +11,7 @@ with charges as (
 
 charges_net as (
 
-    select * from {{ ref('int_charges_net_of_refunds') }}
+    select * from {{ ref('int_charges_netted') }}
 
 ),
 
