@@ -52,6 +52,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy sdk/src sample_world/src warehouse_db ingest orchestration serving collector api
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests --processes 2
 
 format: install
 	$(BIN)/ruff format .

@@ -16,8 +16,8 @@ For each warehouse and size N, in a fresh warehouse:
    written, received later;
 4. `dbt build` again — the incremental models (`int_anonymous_ids_claimed`, `fct_events` and
    those downstream of it: `int_person_event_stats`, `int_person_products`,
-   `int_product_event_days`, the funnels, `fct_attribution_credits`,
-   `int_channel_credits_daily`) merge only what changed and the tests of the incremental marts
+   `int_product_days_counted`, the funnels, `fct_attribution_credits`,
+   `fct_channel_credits_daily`) merge only what changed and the tests of the incremental marts
    check the rows that run wrote; the other models are tables rebuilt from their inputs;
 5. after another day, `dbt run --select +fct_events` with that day as the partition window
    (`--vars events_received_from/until`), which is what Dagster's partitioned dbt assets run
@@ -228,7 +228,7 @@ def main() -> None:
     parser.add_argument("--backends", default="duckdb,postgres")
     parser.add_argument(
         "--select",
-        default="+marts.core +marts.funnels +marts.attribution",
+        default="+core +marts.funnels +marts.attribution",
         help="dbt selection ('' for the whole project, i.e. exactly `acd-warehouse build`)",
     )
     parser.add_argument(

@@ -2,7 +2,7 @@
     {#- One row per conversion × touchpoint (docs/METRICS.md, Attribution) for the conversions of the relation or CTE
         `conversions` (conversion_event_id, conversion_at, person_id; person_id not null) over
         the events of `touchpoint_events` (event_id, person_id, occurred_at, product, channel,
-        campaign_id, ad_id; channel and person_id not null). Used by int_attribution_touchpoints
+        campaign_id, ad_id; channel and person_id not null). Used by int_touchpoints_matched
         for every conversion and by fct_attribution_credits's incremental runs for the
         conversions they recompute, so both compute touchpoints the same way. -#}
     select

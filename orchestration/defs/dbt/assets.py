@@ -11,6 +11,11 @@ the events and get their run's partition window as `--vars`, so a backfill of so
 rebuilds exactly those days' events; every other model is unpartitioned and rebuilt (or updated
 by its own change detection) on each run, after the partitioned set. The hourly schedule runs
 both, over today's partition (and yesterday's just after midnight).
+
+Each step holds the warehouse's build lock (`warehouse_db.build_lock`) for its dbt build, so
+it never overlaps an `acd-warehouse build`, and checks the stored inputs of its incremental
+models (`warehouse_db.build_inputs`) first. Run config `full_refresh: true` (`DbtBuildConfig`)
+passes `--full-refresh` to dbt.
 """
 
 import json
@@ -30,7 +35,15 @@ from orchestration.defs.partitions import (
     received_days,
 )
 from orchestration.defs.resources import WarehouseResource
-from warehouse_db.dbt_env import DBT_EXECUTABLE, dbt_env
+from warehouse_db.build_inputs import (
+    check_not_stale,
+    incremental_model_inputs,
+    project_vars,
+    record_built,
+    stored_inputs,
+)
+from warehouse_db.build_lock import build_lock
+from warehouse_db.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
 
 PARTITIONED_TAG = "partitioned"
 
@@ -77,8 +90,9 @@ DBT_POOL = "dbt_warehouse"
 
 
 class LayerGroups(DagsterDbtTranslator):
-    """Groups dbt assets by layer (staging, intermediate, marts; seeds with staging), so the
-    lineage view reads sources → staging → intermediate → marts."""
+    """Groups dbt assets by layer, the folder under `models/` (staging, core, intermediate,
+    marts; seeds with staging), so the lineage view reads sources → staging → core →
+    intermediate → marts."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
@@ -87,18 +101,65 @@ class LayerGroups(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt steps (Launchpad: `ops: {dbt_models: {config: {full_refresh: true}}}`)."""
+
+    full_refresh: bool = False
+    """Rebuild the step's incremental models from scratch (`dbt build --full-refresh`)."""
+    lock_wait_seconds: int = 900
+    """How long to wait for another build on the warehouse (`acd-warehouse build`) to end."""
+
+
+def dbt_build_args(dbt_vars: Mapping[str, str], *, full_refresh: bool) -> list[str]:
+    """The arguments of the steps' `dbt build` (dagster-dbt adds the selection)."""
+    return [
+        "build",
+        *(["--full-refresh"] if full_refresh else []),
+        *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []),
+    ]
+
+
 def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
+    config: DbtBuildConfig,
     dbt_vars: Mapping[str, str],
 ) -> Iterator[Any]:
     # profiles.yml reads the target from ACD_DBT_*; the dbt subprocess inherits this process's env.
     target = warehouse.target
     os.environ.update(dbt_env(target))
-    context.log.info(f"dbt build on {target.redacted()}")
-    args = ["build", *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else [])]
-    yield from dbt.cli(args, context=context).stream()
+    current = incremental_model_inputs(MANIFEST, project_vars(DBT_PROJECT_DIR) | dict(dbt_vars))
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    with build_lock(target, wait_seconds=config.lock_wait_seconds):
+        with warehouse.connect() as conn:
+            stored = stored_inputs(conn)
+        check_not_stale(
+            MANIFEST,
+            current,
+            stored,
+            full_refresh=config.full_refresh,
+            models_to_build=selected,
+            command="a dbt_build run with run config full_refresh: true, or acd-warehouse build"
+            " --full-refresh --select",
+        )
+        context.log.info(
+            f"dbt build{' --full-refresh' if config.full_refresh else ''} on {target.redacted()}"
+        )
+        invocation = dbt.cli(
+            dbt_build_args(dbt_vars, full_refresh=config.full_refresh),
+            context=context,
+            raise_on_error=False,
+        )
+        yield from invocation.stream()
+        results = invocation.get_artifact("run_results.json")["results"]
+        built = [result["unique_id"] for result in results if result["status"] == "success"]
+        with warehouse.connect() as conn:
+            recorded = record_built(conn, current, stored, built, full_refresh=config.full_refresh)
+    if recorded:
+        context.log.info(f"recorded the seeds and vars of {', '.join(recorded)}")
+    if not invocation.is_successful():
+        raise dg.Failure(f"dbt build failed on {target.redacted()} (see the dbt output above)")
 
 
 @dbt_assets(
@@ -109,9 +170,12 @@ def _build(
     pool=DBT_POOL,
 )
 def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, warehouse, {})
+    yield from _build(context, dbt, warehouse, config, {})
 
 
 @dbt_assets(
@@ -126,9 +190,13 @@ def dbt_models(
     pool=DBT_POOL,
 )
 def dbt_partitioned_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, warehouse, dbt_window_vars(context.partition_time_window))
+    window = dbt_window_vars(context.partition_time_window)
+    yield from _build(context, dbt, warehouse, config, window)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -20,6 +20,6 @@ CORE_MARTS = (
 
 
 def test_core_marts_build_empty(warehouse: WarehouseTarget, run_dbt: RunDbt) -> None:
-    run_dbt(warehouse, ["build", "--select", "+marts.core", "+marts.funnels", "+marts.attribution"])
+    run_dbt(warehouse, ["build", "--select", "+core", "+marts.funnels", "+marts.attribution"])
     for mart in CORE_MARTS:
         assert query(warehouse, f"select count(*) from marts.{mart}") == [(0,)], mart

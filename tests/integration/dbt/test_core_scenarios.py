@@ -448,7 +448,7 @@ def run_dbt(target: WarehouseTarget, args: Sequence[str], work_dir: Path) -> str
 
 CORE_SELECTOR = [
     "--select",
-    "+marts.core +marts.funnels +marts.attribution",
+    "+core +marts.funnels +marts.attribution",
 ]
 
 

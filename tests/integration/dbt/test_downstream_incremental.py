@@ -1,7 +1,7 @@
 """The incremental models besides fct_events (int_anonymous_ids_claimed, the funnels,
-int_conversions_valued, fct_attribution_credits, int_channel_credits_daily,
-int_ads__last_touch_conversions, int_person_event_stats, int_person_products,
-int_product_event_days): after a full build and
+int_conversions_valued, fct_attribution_credits, fct_channel_credits_daily,
+fct_ad_conversions_daily, int_person_event_stats, int_person_products,
+int_product_days_counted): after a full build and
 one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
 away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
 conversion, a Stripe refund changing a conversion's value, a Stripe invoice ingested after the
@@ -43,11 +43,11 @@ NO_LOOKBACK = ["--vars", "{events_late_arrival_hours: 0}"]
 ALL_ROWS = ["--vars", "{events_late_arrival_hours: 0, test_all_rows: true}"]
 SELECTION = [
     "--select",
-    "+marts.core",
+    "+core",
     "+marts.funnels",
     "+marts.attribution",
     "+rpt_product_daily",
-    "int_ads__last_touch_conversions",
+    "fct_ad_conversions_daily",
 ]
 
 
@@ -268,14 +268,14 @@ CREDITS = (
 
 # Besides the core marts: the incremental intermediate tables and the report built on them.
 DOWNSTREAM = {
-    "intermediate.int_ads__last_touch_conversions": "platform, ad_id, conversion_date, currency",
+    "marts.fct_ad_conversions_daily": "platform, ad_id, conversion_date, currency",
     "intermediate.int_anonymous_ids_claimed": "anonymous_id",
-    "intermediate.int_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
+    "marts.fct_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
     "intermediate.int_conversions_valued": "conversion_event_id",
-    "intermediate.int_funnel_step_events": "funnel_name, step_index, event_id",
+    "intermediate.int_funnel_events_matched": "funnel_name, step_index, event_id",
     "intermediate.int_person_event_stats": "person_id",
     "intermediate.int_person_products": "person_id, product",
-    "intermediate.int_product_event_days": "product, activity_date",
+    "intermediate.int_product_days_counted": "product, activity_date",
     "marts.rpt_product_daily": "product, activity_date",
 }
 
@@ -380,8 +380,8 @@ def test_incremental_marts_equal_full_refresh(
     assert {"anon:a_late", "anon:a_12"} <= products_before - products_after
     assert {"u_late", "u_12"} <= products_after
     # The day of u_13a's signup lost its only ad conversion, and with it its row.
-    ad_days_before = {row[2] for row in before["intermediate.int_ads__last_touch_conversions"]}
-    ad_days_after = {row[2] for row in incremental["intermediate.int_ads__last_touch_conversions"]}
+    ad_days_before = {row[2] for row in before["marts.fct_ad_conversions_daily"]}
+    ad_days_after = {row[2] for row in incremental["marts.fct_ad_conversions_daily"]}
     assert str((T0 - 6 * DAY).date()) in ad_days_before - ad_days_after
     # u_4 was not recomputed, and is unchanged.
     assert [r for r in incremental["marts.fct_attribution_credits"] if r[0] == eid(11)] == [

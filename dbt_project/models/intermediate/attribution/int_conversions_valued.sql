@@ -15,6 +15,7 @@
         unique_key='conversion_event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'rebuild_on_vars': ['conversion_event_names']},
         indexes=postgres_indexes([
             {'columns': ['conversion_event_id']},
             {'columns': ['person_id']},
@@ -89,101 +90,15 @@ conversions as (
 
 {% endif %}
 
-charges as (
-
-    select * from {{ ref('stg_stripe__charges') }}
-
-),
-
-refunds as (
-
-    select * from {{ ref('stg_stripe__refunds') }}
-
-),
-
-invoices as (
-
-    select * from {{ ref('stg_stripe__invoices') }}
-
-),
-
-refunds_per_charge as (
-
-    select
-        charge_id,
-        sum(amount) as refunded
-    from refunds
-    where status in ('succeeded', 'pending')
-    group by charge_id
-
-),
-
 charges_net as (
 
-    -- The charge's own amount_refunded, or the sum of its refunds when those are newer.
-    select
-        charges.charge_id,
-        charges.invoice_id,
-        charges.currency,
-        case
-            when charges.is_paid
-                then charges.amount - case
-                    when coalesce(refunds_per_charge.refunded, 0) > charges.amount_refunded
-                        then refunds_per_charge.refunded
-                    else charges.amount_refunded
-                end
-            else 0
-        end as net_amount,
-        case
-            when coalesce(refunds_per_charge.refunded, 0) > charges.amount_refunded
-                then refunds_per_charge.refunded
-            else charges.amount_refunded
-        end as refunded
-    from charges
-    left join refunds_per_charge
-        on charges.charge_id = refunds_per_charge.charge_id
-
-),
-
-invoice_charges as (
-
-    select
-        invoice_id,
-        charge_id
-    from charges
-    where invoice_id is not null
-
-    union
-
-    select
-        invoice_id,
-        charge_id
-    from invoices
-    where charge_id is not null
-
-),
-
-refunds_per_invoice as (
-
-    select
-        invoice_charges.invoice_id,
-        sum(charges_net.refunded) as refunded
-    from invoice_charges
-    inner join charges_net
-        on invoice_charges.charge_id = charges_net.charge_id
-    group by invoice_charges.invoice_id
+    select * from {{ ref('int_charges_netted') }}
 
 ),
 
 invoices_net as (
 
-    select
-        invoices.invoice_id,
-        invoices.currency,
-        invoices.amount_paid - coalesce(refunds_per_invoice.refunded, 0) as net_amount
-    from invoices
-    left join refunds_per_invoice
-        on invoices.invoice_id = refunds_per_invoice.invoice_id
+    select * from {{ ref('int_invoices_netted') }}
 
 ),
 

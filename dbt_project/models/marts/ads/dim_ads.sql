@@ -1,24 +1,25 @@
 with versions as (
 
-    select * from {{ ref('int_ads__status_versions') }}
+    select * from {{ ref('int_ad_versions_unioned') }}
 
 ),
 
 performance as (
 
-    select * from {{ ref('int_ads__performance_unioned') }}
+    select * from {{ ref('int_ad_performance_unioned') }}
 
 ),
 
 published as (
 
-    select * from {{ ref('int_ads__published_ads') }}
+    select * from {{ ref('int_ads_published') }}
 
 ),
 
 latest_version as (
 
-    select * from versions where recency_rank = 1
+    select * from versions
+    where recency_rank = 1
 
 ),
 
@@ -48,7 +49,8 @@ performance_ranked as (
 
 latest_performance as (
 
-    select * from performance_ranked where recency_rank = 1
+    select * from performance_ranked
+    where recency_rank = 1
 
 ),
 

@@ -1,6 +1,6 @@
 with performance as (
 
-    select * from {{ ref('int_ads__performance_unioned') }}
+    select * from {{ ref('int_ad_performance_unioned') }}
 
 ),
 

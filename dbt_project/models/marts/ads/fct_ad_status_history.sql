@@ -1,6 +1,6 @@
 with versions as (
 
-    select * from {{ ref('int_ads__status_versions') }}
+    select * from {{ ref('int_ad_versions_unioned') }}
 
 ),
 

@@ -15,6 +15,7 @@
         unique_key='conversion_event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'rebuild_on_vars': ['attribution_lookback_days', 'attribution_half_life_days']},
         indexes=postgres_indexes([
             {'columns': ['conversion_event_id']},
             {'columns': ['touchpoint_event_id']},
@@ -122,7 +123,7 @@ conversions as (
 
 touchpoints as (
 
-    select * from {{ ref('int_attribution_touchpoints') }}
+    select * from {{ ref('int_touchpoints_matched') }}
 
 ),
 

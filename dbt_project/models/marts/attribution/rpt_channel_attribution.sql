@@ -1,7 +1,7 @@
 {#- One row per conversion date × attribution model × channel × campaign × currency (docs/METRICS.md, Attribution),
     with the ad spend of the campaign on that date (docs/METRICS.md, Ads) and ROAS.
 
-    The credits come summed per date from int_channel_credits_daily (incremental). Spend comes
+    The credits come summed per date from fct_channel_credits_daily (incremental). Spend comes
     from fct_ad_performance_daily: platform = channel, campaign_id, report_date =
     conversion_date and currency. A campaign's spend on a date without any credited conversion
     in that currency still has a row, in every model, with 0 conversions and 0 value, so that
@@ -13,7 +13,7 @@ with
 
 credited_days as (
 
-    select * from {{ ref('int_channel_credits_daily') }}
+    select * from {{ ref('fct_channel_credits_daily') }}
 
 ),
 

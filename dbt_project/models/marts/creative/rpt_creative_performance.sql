@@ -1,6 +1,6 @@
 with creative_daily as (
 
-    select * from {{ ref('int_ads__creative_daily') }}
+    select * from {{ ref('fct_creative_daily') }}
 
 ),
 

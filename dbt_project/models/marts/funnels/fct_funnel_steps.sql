@@ -14,6 +14,7 @@
         unique_key='person_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'rebuild_on_vars': ['funnel_max_steps']},
         pre_hook="{{ hash_joins_only() }}",
         post_hook="delete from {{ this }} where funnel_name is null",
         indexes=postgres_indexes([
@@ -25,7 +26,7 @@
 
 -- depends_on: {{ ref('fct_events') }}, {{ ref('stg_shared__events') }}
 
-{% set max_steps = var('funnel_max_steps', 10) %}
+{% set max_steps = var('funnel_max_steps', 10) | int %}
 
 with
 
@@ -48,7 +49,7 @@ step_events as (
 
     -- A semi-join (see affected_persons_ctes).
     select *
-    from {{ ref('int_funnel_step_events') }}
+    from {{ ref('int_funnel_events_matched') }}
     where person_id in (select person_id from affected_persons)
 
 ),
@@ -57,7 +58,7 @@ step_events as (
 
 step_events as (
 
-    select * from {{ ref('int_funnel_step_events') }}
+    select * from {{ ref('int_funnel_events_matched') }}
 
 ),
 

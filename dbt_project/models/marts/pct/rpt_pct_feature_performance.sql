@@ -8,28 +8,28 @@ features as (
 
     select
         'awareness_level' as feature,
-        cast(awareness_level as {{ dbt.type_string() }}) as feature_value,
+        cast(hook_performance.awareness_level as {{ dbt.type_string() }}) as feature_value,
         hook_performance.*
     from hook_performance
-    where awareness_level is not null
+    where hook_performance.awareness_level is not null
 
     union all
 
     select
         'angle' as feature,
-        angle as feature_value,
+        hook_performance.angle as feature_value,
         hook_performance.*
     from hook_performance
-    where angle is not null
+    where hook_performance.angle is not null
 
     union all
 
     select
         'template' as feature,
-        template as feature_value,
+        hook_performance.template as feature_value,
         hook_performance.*
     from hook_performance
-    where template is not null
+    where hook_performance.template is not null
 
 ),
 

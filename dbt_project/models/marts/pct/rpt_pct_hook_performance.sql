@@ -7,7 +7,7 @@ with creative as (
 
 hooks as (
 
-    select * from {{ ref('int_pct__hooks') }}
+    select * from {{ ref('int_hooks_generated') }}
 
 ),
 

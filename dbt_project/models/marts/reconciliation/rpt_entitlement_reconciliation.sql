@@ -1,6 +1,6 @@
 with checks as (
 
-    select * from {{ ref('int_reconciliation__entitlement_checks') }}
+    select * from {{ ref('int_entitlements_checked') }}
 
 ),
 

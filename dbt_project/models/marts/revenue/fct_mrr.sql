@@ -1,6 +1,6 @@
 with subscription_months as (
 
-    select * from {{ ref('int_revenue__subscription_months') }}
+    select * from {{ ref('int_subscription_months_valued') }}
 
 ),
 
@@ -37,7 +37,7 @@ resubscriptions as (
         on started.customer_id = ended.customer_id
         and started.product = ended.product
         and started.subscription_id <> ended.subscription_id
-        and ended.last_month < started.first_month
+        and started.first_month > ended.last_month
     group by started.subscription_id
 
 ),

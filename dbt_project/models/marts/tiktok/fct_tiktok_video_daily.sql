@@ -1,6 +1,6 @@
 with day_snapshots as (
 
-    select * from {{ ref('int_tiktok__video_day_snapshots') }}
+    select * from {{ ref('int_video_snapshots_picked') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with generations as (
 
-    select * from {{ ref('int_unified__ai_generations') }}
+    select * from {{ ref('int_ai_generations_priced') }}
 
 ),
 

@@ -4,7 +4,7 @@
 
 with event_days as (
 
-    select * from {{ ref('int_product_event_days') }}
+    select * from {{ ref('int_product_days_counted') }}
 
 ),
 
@@ -16,7 +16,7 @@ person_products as (
 
 charges as (
 
-    select * from {{ ref('int_revenue__charges_by_product') }}
+    select * from {{ ref('int_charges_assigned_to_products') }}
 
 ),
 

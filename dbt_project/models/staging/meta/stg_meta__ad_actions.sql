@@ -1,7 +1,7 @@
 -- One row per Meta ad per account-local day per action list per action type: the
 -- `actions`, `action_values` and `video_play_actions` arrays of the insights row, unnested.
 -- Overlapping purchase types (omni_purchase, purchase, offsite_conversion.fb_pixel_purchase)
--- are all kept here; int_meta__ad_daily_purchases picks one.
+-- are all kept here; int_meta_purchases_picked picks one.
 
 with source as (
 
@@ -9,62 +9,39 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (
-            partition by ad_id, date_start
-            order by _loaded_at desc
-        ) as row_rank
-    from source
-
-),
-
-latest as (
-
-    select
-        ad_id,
-        date_start,
-        payload
-    from deduplicated
-    where row_rank = 1
-
-),
-
 actions as (
 
     select
-        latest.ad_id,
-        latest.date_start,
+        source.ad_id,
+        source.date_start,
         'actions' as action_list,
         action.value as action_object
-    from latest,
-        {{ json_array_elements(json_value('latest.payload', ['actions']), 'action') }}
+    from source,
+        {{ json_array_elements(json_value('source.payload', ['actions']), 'action') }}
 
 ),
 
 action_values as (
 
     select
-        latest.ad_id,
-        latest.date_start,
+        source.ad_id,
+        source.date_start,
         'action_values' as action_list,
         action.value as action_object
-    from latest,
-        {{ json_array_elements(json_value('latest.payload', ['action_values']), 'action') }}
+    from source,
+        {{ json_array_elements(json_value('source.payload', ['action_values']), 'action') }}
 
 ),
 
 video_play_actions as (
 
     select
-        latest.ad_id,
-        latest.date_start,
+        source.ad_id,
+        source.date_start,
         'video_play_actions' as action_list,
         action.value as action_object
-    from latest,
-        {{ json_array_elements(json_value('latest.payload', ['video_play_actions']), 'action') }}
+    from source,
+        {{ json_array_elements(json_value('source.payload', ['video_play_actions']), 'action') }}
 
 ),
 

@@ -6,18 +6,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (
-            partition by ad_id, updated_time, effective_status
-            order by _loaded_at desc
-        ) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -33,8 +21,7 @@ renamed as (
         {{ json_text('payload', ['creative', 'id']) }} as creative_id,
         cast({{ json_text('payload', ['created_time']) }} as timestamp with time zone) as created_at,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

@@ -9,18 +9,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (
-            partition by ad_id, date_start
-            order by _loaded_at desc
-        ) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -40,8 +28,7 @@ renamed as (
         {{ parse_count(json_text('payload', ['reach'])) }} as reach,
         {{ parse_decimal(json_text('payload', ['frequency'])) }} as frequency,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

@@ -6,15 +6,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (partition by id order by _loaded_at desc) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -26,8 +17,7 @@ renamed as (
         {{ from_unix_seconds(json_text('payload', ['created'])) }} as created_at,
         _account_id as account_id,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

@@ -8,15 +8,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (partition by invoice_id, id order by _loaded_at desc) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -43,8 +34,7 @@ renamed as (
         {{ from_unix_seconds(json_text('payload', ['period', 'start'])) }} as period_started_at,
         {{ from_unix_seconds(json_text('payload', ['period', 'end'])) }} as period_ended_at,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

@@ -8,15 +8,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (partition by id order by _loaded_at desc) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -41,8 +32,7 @@ renamed as (
         coalesce({{ json_text('payload', ['active']) }} = 'true', false) as is_active,
         {{ from_unix_seconds(json_text('payload', ['created'])) }} as created_at,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

@@ -8,15 +8,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (partition by id order by _loaded_at desc) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -57,8 +48,7 @@ renamed as (
         {{ from_unix_seconds(json_text('payload', ['current_period_end'])) }} as current_period_ends_at,
         created as created_at,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

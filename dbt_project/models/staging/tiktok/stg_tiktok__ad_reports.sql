@@ -9,18 +9,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (
-            partition by ad_id, stat_time_day
-            order by _loaded_at desc
-        ) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -42,8 +30,7 @@ renamed as (
         -- TikTok names the total value of complete-payment events `total_complete_payment_rate`.
         {{ parse_decimal(json_text('payload', ['metrics', 'total_complete_payment_rate'])) }} as conversion_value,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

@@ -7,18 +7,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (
-            partition by ad_id, modify_time, operation_status
-            order by _loaded_at desc
-        ) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -32,8 +20,7 @@ renamed as (
         {{ json_text('payload', ['adgroup_id']) }} as adgroup_id,
         cast({{ json_text('payload', ['create_time']) }} as {{ dbt.type_timestamp() }}) at time zone 'UTC' as created_at,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

@@ -7,18 +7,6 @@ with source as (
 
 ),
 
-deduplicated as (
-
-    select
-        *,
-        row_number() over (
-            partition by video_id, fetched_at
-            order by _loaded_at desc
-        ) as row_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -32,8 +20,7 @@ renamed as (
         {{ parse_count(json_text('payload', ['share_count'])) }} as share_count,
         _account_id as account_id,
         _loaded_at as loaded_at
-    from deduplicated
-    where row_rank = 1
+    from source
 
 )
 

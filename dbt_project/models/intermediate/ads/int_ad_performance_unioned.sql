@@ -9,7 +9,7 @@ with meta_insights as (
 
 meta_purchases as (
 
-    select * from {{ ref('int_ads__meta_purchases_picked') }}
+    select * from {{ ref('int_meta_purchases_picked') }}
 
 ),
 

@@ -4,13 +4,13 @@
 
 with expected as (
 
-    select * from {{ ref('int_reconciliation__expected_entitlements') }}
+    select * from {{ ref('int_entitlements_expected') }}
 
 ),
 
 purchases as (
 
-    select * from {{ ref('int_reconciliation__purchases') }}
+    select * from {{ ref('int_purchases_unioned') }}
 
 ),
 

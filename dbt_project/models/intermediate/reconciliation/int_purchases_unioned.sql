@@ -21,9 +21,15 @@ charges as (
 
 ),
 
-refunds as (
+charges_net as (
 
-    select * from {{ ref('stg_stripe__refunds') }}
+    select * from {{ ref('int_charges_netted') }}
+
+),
+
+invoices_net as (
+
+    select * from {{ ref('int_invoices_netted') }}
 
 ),
 
@@ -39,32 +45,16 @@ products as (
 
 ),
 
-refunds_by_charge as (
-
-    select
-        charge_id,
-        sum(amount) as refunded_amount,
-        max(created_at) as last_refunded_at
-    from refunds
-    where status is null or status in ('succeeded', 'pending')
-    group by charge_id
-
-),
-
 charges_linked as (
 
     select
         charges.*,
         charges.invoice_id as paid_invoice_id,
-        case
-            when coalesce(refunds_by_charge.refunded_amount, 0) > charges.amount_refunded
-                then refunds_by_charge.refunded_amount
-            else charges.amount_refunded
-        end as refunded_amount,
-        refunds_by_charge.last_refunded_at
+        charges_net.refunded_amount,
+        charges_net.last_refunded_at
     from charges
-    left join refunds_by_charge
-        on charges.charge_id = refunds_by_charge.charge_id
+    inner join charges_net
+        on charges.charge_id = charges_net.charge_id
 
 ),
 
@@ -104,8 +94,6 @@ invoice_payments as (
         paid_invoice_id as invoice_id,
         min(charge_id) as paying_charge_id,
         sum(amount) as charged_amount,
-        sum(refunded_amount) as refunded_amount,
-        max(last_refunded_at) as last_refunded_at,
         max(created_at) as charged_at
     from charges_linked
     where paid_invoice_id is not null
@@ -126,8 +114,8 @@ invoice_purchases as (
         upper(invoices.currency) as currency,
         invoices.status = 'paid' as is_paid,
         coalesce(invoices.paid_at, invoice_payments.charged_at, invoices.created_at) as paid_at,
-        coalesce(invoice_payments.refunded_amount, 0) as refunded_amount,
-        invoice_payments.last_refunded_at,
+        coalesce(invoices_net.refunded_amount, 0) as refunded_amount,
+        invoices_net.last_refunded_at,
         invoices.created_at,
         invoice_bundles.bundle_products_json,
         -- a subscription expects its entitlements once, from its first invoice
@@ -138,6 +126,8 @@ invoice_purchases as (
     from invoices
     left join invoice_payments
         on invoices.invoice_id = invoice_payments.invoice_id
+    left join invoices_net
+        on invoices.invoice_id = invoices_net.invoice_id
     left join invoice_bundles
         on invoices.invoice_id = invoice_bundles.invoice_id
 

@@ -41,7 +41,8 @@ ranked as (
 
 picked as (
 
-    select * from ranked where priority_rank = 1
+    select * from ranked
+    where priority_rank = 1
 
 ),
 

@@ -1,7 +1,7 @@
 {#- One row per platform × ad × conversion UTC date × currency: warehouse conversions credited
     by the `last_touch` model to a touchpoint of that ad (docs/METRICS.md, Creative performance; the ad is the touchpoint's
     `utm_content`, the platform its channel).
-    Incremental (delete+insert by conversion_date) like int_channel_credits_daily: a run
+    Incremental (delete+insert by conversion_date) like fct_channel_credits_daily: a run
     recomputes, from all of their credits, the dates of the credits written since its own latest
     run (rebuilt from every credit, it took 3.4–3.9 s of a 10M-event incremental build). A date
     whose last ad credit moved elsewhere must lose its rows, so each recomputed date also gets a

@@ -31,7 +31,8 @@ ranked as (
 
 last_of_day as (
 
-    select * from ranked where day_rank = 1
+    select * from ranked
+    where day_rank = 1
 
 ),
 

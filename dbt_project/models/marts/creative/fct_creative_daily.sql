@@ -12,7 +12,7 @@ with performance as (
 
 conversions as (
 
-    select * from {{ ref('int_ads__last_touch_conversions') }}
+    select * from {{ ref('fct_ad_conversions_daily') }}
 
 ),
 

@@ -16,7 +16,7 @@ with subscriptions as (
 
 item_mrr as (
 
-    select * from {{ ref('int_revenue__subscription_item_mrr') }}
+    select * from {{ ref('int_subscription_items_normalized') }}
 
 ),
 
@@ -77,9 +77,25 @@ subscription_bounds as (
 
 digits as (
 
-    select 0 as digit union all select 1 union all select 2 union all select 3
-    union all select 4 union all select 5 union all select 6 union all select 7
-    union all select 8 union all select 9
+    select 0 as digit
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 
 ),
 
@@ -152,8 +168,8 @@ in_force as (
     from active_months
     inner join item_mrr
         on active_months.subscription_id = item_mrr.subscription_id
-        and item_mrr.effective_from <= active_months.measured_at
-        and item_mrr.effective_to > active_months.measured_at
+        and active_months.measured_at >= item_mrr.effective_from
+        and active_months.measured_at < item_mrr.effective_to
 
 ),
 
@@ -184,7 +200,7 @@ current_items_ranked as (
         ) as product,
         row_number() over (
             partition by item_mrr.subscription_id
-            order by item_mrr.monthly_amount desc, item_mrr.subscription_item_id
+            order by item_mrr.monthly_amount desc, item_mrr.subscription_item_id asc
         ) as item_rank
     from item_mrr
     left join prices

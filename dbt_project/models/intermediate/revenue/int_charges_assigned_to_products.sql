@@ -1,10 +1,17 @@
 -- One row per successful Stripe charge: the ACD product it pays for (product metadata
 -- `acd_product` of the invoice's first line, or of a one-off charge's `metadata.price` /
--- `metadata.product`), and its amount net of refunds, in major units.
+-- `metadata.product`), and its amount net of refunds (int_charges_netted), in major
+-- units.
 
 with charges as (
 
     select * from {{ ref('stg_stripe__charges') }}
+
+),
+
+charges_net as (
+
+    select * from {{ ref('int_charges_netted') }}
 
 ),
 
@@ -23,23 +30,6 @@ prices as (
 products as (
 
     select * from {{ ref('stg_stripe__products') }}
-
-),
-
-refunds as (
-
-    select * from {{ ref('stg_stripe__refunds') }}
-
-),
-
-refunds_by_charge as (
-
-    select
-        charge_id,
-        sum(amount) as refunded_amount
-    from refunds
-    where status is null or status in ('succeeded', 'pending')
-    group by charge_id
 
 ),
 
@@ -71,27 +61,21 @@ final as (
             'unknown'
         ) as product,
         upper(charges.currency) as currency,
-        charges.amount,
-        case
-            when coalesce(refunds_by_charge.refunded_amount, 0) > charges.amount_refunded
-                then refunds_by_charge.refunded_amount
-            else charges.amount_refunded
-        end as refunded_amount
+        charges_net.amount,
+        charges_net.refunded_amount,
+        charges_net.net_amount
     from charges
+    inner join charges_net
+        on charges.charge_id = charges_net.charge_id
     left join invoice_products
         on charges.invoice_id = invoice_products.invoice_id
     left join prices as one_off_prices
         on charges.price_id = one_off_prices.price_id
     left join products as one_off_products
         on coalesce(charges.product_id, one_off_prices.product_id) = one_off_products.product_id
-    left join refunds_by_charge
-        on charges.charge_id = refunds_by_charge.charge_id
     where charges.is_paid
         and charges.status = 'succeeded'
 
 )
 
-select
-    *,
-    amount - refunded_amount as net_amount
-from final
+select * from final

@@ -5,7 +5,7 @@
 
 with item_versions as (
 
-    select * from {{ ref('int_revenue__subscription_item_versions') }}
+    select * from {{ ref('int_subscription_items_versioned') }}
 
 ),
 

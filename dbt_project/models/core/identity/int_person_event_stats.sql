@@ -50,9 +50,9 @@ new_events as (
 
 gaining_persons_stored as (
 
-    select *
+    select stored.*
     from {{ this }} as stored
-    where stored.person_id in (select person_id from new_events)
+    where stored.person_id in (select new_events.person_id from new_events)
 
 ),
 

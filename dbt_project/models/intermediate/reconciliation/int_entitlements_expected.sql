@@ -4,7 +4,7 @@
 
 with purchases as (
 
-    select * from {{ ref('int_reconciliation__purchases') }}
+    select * from {{ ref('int_purchases_unioned') }}
     where is_paid
         and expects_entitlements
         and bundle_products_json is not null

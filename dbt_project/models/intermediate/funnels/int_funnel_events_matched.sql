@@ -58,7 +58,7 @@ final as (
     from events
     inner join steps
         on events.event_name = steps.event_name
-        and (steps.product = 'any' or steps.product = events.product)
+        and (steps.product = 'any' or events.product = steps.product)
         and (
             steps.channels = 'any'
             or {{ dbt.concat(["'|'", 'steps.channels', "'|'"]) }}
