@@ -148,13 +148,20 @@ class Collector:
             ) from None
 
     async def store(
-        self, messages: list[Any], call_type: str | None, info: wire.RequestInfo
+        self,
+        messages: list[Any],
+        call_type: str | None,
+        info: wire.RequestInfo,
+        serialized: list[bytes] | None = None,
     ) -> list[wire.Rejection]:
-        """Journal the messages' rows and rejections; return the rejections."""
+        """Journal the messages' rows and rejections; return the rejections. `serialized`:
+        each message's JSON text, when `wire.check_batch_depth` wrote it."""
         lines: list[bytes] = []
         rejections: list[wire.Rejection] = []
-        for message in messages:
-            parsed = wire.parse_message(message, call_type, info)
+        for index, message in enumerate(messages):
+            parsed = wire.parse_message(
+                message, call_type, info, None if serialized is None else serialized[index]
+            )
             if isinstance(parsed, wire.Rejection):
                 rejections.append(parsed)
                 lines.append(
@@ -235,7 +242,10 @@ async def ingest(request: Request) -> Response:
     received_at = datetime.now(UTC)
     started = time.perf_counter()
     try:
-        body = wire.body_object(wire.parse_json(await read_body(request)))
+        raw = await read_body(request)
+        value = wire.parse_json(raw, check_depth=call_type is not None)
+        serialized = None if call_type is not None else wire.check_batch_depth(value, raw)
+        body = wire.body_object(value)
         key = await collector.write_key(
             basic_username(request)
             or wire.write_key_in_body(body)
@@ -260,7 +270,7 @@ async def ingest(request: Request) -> Response:
                 client_ip=collector.client_ip(request),
             )
         collector.take_rate(key, len(messages))
-        rejections = await collector.store(messages, call_type, info)
+        rejections = await collector.store(messages, call_type, info, serialized)
     except wire.BadRequest as exc:
         return error(400, exc.code, exc.message)
     except Refused as exc:
