@@ -43,7 +43,7 @@ from collector.keys import KeyStore, KeyStoreUnavailable, WriteKey
 from collector.settings import CollectorSettings, collector_settings
 from serving.errors import RETRY_AFTER_UNAVAILABLE, Refused, error, not_allowed
 from serving.errors import json_response as _json
-from serving.metrics import metrics_response
+from serving.metrics import metrics_response, process_stopped
 from serving.ratelimit import TokenBuckets, retry_after_header
 from serving.requestlog import RequestLogging
 from warehouse_db.connection import warehouse_target
@@ -448,6 +448,7 @@ def create_app(
             yield
         finally:
             await asyncio.to_thread(collector.stop)
+            process_stopped()
 
     routes = [
         Route("/v1/pixel/{kind}", pixel, methods=["GET"]),
