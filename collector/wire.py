@@ -427,7 +427,8 @@ def message_record(message: Any, call_type: str | None, info: RequestInfo) -> St
     """The `shared_events` row of one message; raises `InvalidEvent` naming the field.
 
     `call_type` comes from the path (`/v1/track`…); None for a batch item, whose `type` says.
-    Properties and context are validated and serialized by the SDK (`check_payload`).
+    `message` is parsed JSON (so no value in it is NaN); its properties and context are
+    validated and serialized by the SDK (`check_payload`).
     """
     if not isinstance(message, dict):
         raise InvalidEvent("message", f"must be an object, got {_type_name(message)}")
