@@ -11,6 +11,8 @@ from acd_analytics.warehouse_url import WarehouseTarget
 
 from tests.integration.collector.conftest import CollectorProcess, wait_until
 
+PENDING = "acd_collector_journal_pending_bytes"
+
 
 def sample(metrics: str, name: str) -> float:
     match = re.search(rf"^{name} (\S+)$", metrics, re.MULTILINE)
@@ -28,6 +30,9 @@ def test_metrics_add_up_every_worker(
     requests = 40
     try:
         process.start()
+        # Each worker opens its journal slot before it serves: wait for both.
+        journal = tmp_path / "journal"
+        wait_until(lambda: len(list(journal.glob("slot-*/*.journal"))) == 2, what="two workers")
         pids = set()
         for n in range(requests):
             # A new connection each time: the kernel spreads them over both workers.
@@ -46,13 +51,16 @@ def test_metrics_add_up_every_worker(
         # Whichever worker answers, it counts every worker's events.
         assert answers == [float(requests)] * len(answers)
         assert not pids, "a gauge is reported per process instead of summed"
-        wait_until(lambda: process.pending() == 0, what="the journal to be loaded")
+        # The pending bytes of both slots, summed, reach zero once both loaders are done.
+        wait_until(
+            lambda: sample(httpx.get(process.url + "/metrics").text, PENDING) == 0,
+            what="both journals to be loaded",
+        )
         metrics = httpx.get(process.url + "/metrics").text
-        assert sample(metrics, "acd_collector_journal_pending_bytes") == 0
         assert sample(metrics, "acd_collector_journal_bytes") > 0
         # Both workers took requests (each journals into its own slot).
         for slot in ("slot-0", "slot-1"):
-            written = sum(f.stat().st_size for f in (tmp_path / "journal" / slot).glob("*.journal"))
+            written = sum(f.stat().st_size for f in (journal / slot).glob("*.journal"))
             assert written > 0, f"no request reached the worker of {slot}"
     finally:
         process.stop()
