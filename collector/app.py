@@ -43,7 +43,7 @@ from collector.keys import KeyStore, KeyStoreUnavailable, WriteKey
 from collector.settings import CollectorSettings, collector_settings
 from serving.errors import RETRY_AFTER_UNAVAILABLE, Refused, error, not_allowed
 from serving.errors import json_response as _json
-from serving.metrics import metrics_response
+from serving.metrics import metrics_response, process_stopped
 from serving.ratelimit import TokenBuckets, retry_after_header
 from serving.requestlog import RequestLogging
 from warehouse_db.connection import warehouse_target
@@ -148,28 +148,48 @@ class Collector:
             ) from None
 
     async def store(
-        self, messages: list[Any], call_type: str | None, info: wire.RequestInfo
+        self,
+        messages: list[Any],
+        call_type: str | None,
+        info: wire.RequestInfo,
+        serialized: list[bytes] | None = None,
     ) -> list[wire.Rejection]:
-        """Journal the messages' rows and rejections; return the rejections."""
-        lines: list[bytes] = []
-        rejections: list[wire.Rejection] = []
-        for message in messages:
-            parsed = wire.parse_message(message, call_type, info)
-            if isinstance(parsed, wire.Rejection):
-                rejections.append(parsed)
-                lines.append(
-                    rejected_line(
-                        info.product, info.received_us, parsed.code, parsed.reason, parsed.payload
-                    )
-                )
-            else:
-                lines.append(event_line(parsed))
+        """Journal the messages' rows and rejections; return the rejections. `serialized`:
+        each message's JSON text, when `wire.check_batch_depth` wrote it."""
+        lines, rejections = journal_lines(messages, call_type, info, serialized)
         if lines:
             await self.journal_lines(lines)
         metrics.EVENTS_ACCEPTED.inc(len(messages) - len(rejections))
         for item in rejections:
             metrics.EVENTS_REJECTED.labels(item.code).inc()
         return rejections
+
+
+def journal_lines(
+    messages: list[Any],
+    call_type: str | None,
+    info: wire.RequestInfo,
+    serialized: list[bytes] | None = None,
+) -> tuple[list[bytes], list[wire.Rejection]]:
+    """The journal lines of a request's messages (a row or a rejection each) and the
+    rejections: all the Python work per message (bench/collector_throughput.py --in-process
+    times it)."""
+    lines: list[bytes] = []
+    rejections: list[wire.Rejection] = []
+    for index, message in enumerate(messages):
+        parsed = wire.parse_message(
+            message, call_type, info, None if serialized is None else serialized[index]
+        )
+        if isinstance(parsed, wire.Rejection):
+            rejections.append(parsed)
+            lines.append(
+                rejected_line(
+                    info.product, info.received_us, parsed.code, parsed.reason, parsed.payload
+                )
+            )
+        else:
+            lines.append(event_line(parsed))
+    return lines, rejections
 
 
 async def read_body(request: Request) -> bytes:
@@ -235,7 +255,10 @@ async def ingest(request: Request) -> Response:
     received_at = datetime.now(UTC)
     started = time.perf_counter()
     try:
-        body = wire.body_object(wire.parse_json(await read_body(request)))
+        raw = await read_body(request)
+        value = wire.parse_json(raw, check_depth=call_type is not None)
+        serialized = None if call_type is not None else wire.check_batch_depth(value, raw)
+        body = wire.body_object(value)
         key = await collector.write_key(
             basic_username(request)
             or wire.write_key_in_body(body)
@@ -260,7 +283,7 @@ async def ingest(request: Request) -> Response:
                 client_ip=collector.client_ip(request),
             )
         collector.take_rate(key, len(messages))
-        rejections = await collector.store(messages, call_type, info)
+        rejections = await collector.store(messages, call_type, info, serialized)
     except wire.BadRequest as exc:
         return error(400, exc.code, exc.message)
     except Refused as exc:
@@ -438,6 +461,7 @@ def create_app(
             yield
         finally:
             await asyncio.to_thread(collector.stop)
+            process_stopped()
 
     routes = [
         Route("/v1/pixel/{kind}", pixel, methods=["GET"]),

@@ -342,6 +342,7 @@ class Loader:
             if self.failures:
                 log.info("warehouse writable again after %d failed load(s)", self.failures)
             self.failures = 0
+            metrics.JOURNAL_PENDING_BYTES.set(self.pending_bytes())
             if not progressed:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()

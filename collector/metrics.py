@@ -1,7 +1,7 @@
 """The collector's Prometheus metrics (served at `/metrics`), in one place.
 
-With `--workers N` each process counts its own; set `PROMETHEUS_MULTIPROC_DIR` to aggregate
-them (prometheus-client's multiprocess mode).
+With `--workers N` every worker counts into the run's shared directory and `/metrics` adds
+them up (`serving.metrics`); the journal gauges are the sum over the live workers.
 """
 
 from __future__ import annotations
@@ -26,9 +26,15 @@ EVENTS_LOADED = Counter("acd_collector_events_loaded", "Rows newly inserted into
 EVENTS_DEDUPLICATED = Counter(
     "acd_collector_events_deduplicated", "Loaded messages whose event_id was already stored"
 )
-JOURNAL_BYTES = Gauge("acd_collector_journal_bytes", "Bytes of this process's journal on disk")
+JOURNAL_BYTES = Gauge(
+    "acd_collector_journal_bytes",
+    "Bytes of the journal on disk (every worker's slot)",
+    multiprocess_mode="livesum",
+)
 JOURNAL_PENDING_BYTES = Gauge(
-    "acd_collector_journal_pending_bytes", "Journaled bytes not yet loaded into the warehouse"
+    "acd_collector_journal_pending_bytes",
+    "Journaled bytes not yet loaded into the warehouse (every worker's slot)",
+    multiprocess_mode="livesum",
 )
 JOURNAL_FSYNC_SECONDS = Histogram(
     "acd_collector_journal_fsync_seconds",

@@ -23,7 +23,9 @@ from acd_analytics.events import (
     MAX_PAYLOAD_BYTES,
     InvalidEvent,
     StampedRecord,
-    build_record,
+    check_payload,
+    known_event_name,
+    new_event_id,
 )
 
 MAX_MESSAGE_BYTES = MAX_PAYLOAD_BYTES  # 32 KB per message, serialized
@@ -81,9 +83,26 @@ class RequestInfo:
     batch_context: Mapping[str, Any] | None = None
     batch_sent_at: Any = None
     received_us: int = field(init=False)
+    # sentAt text → its datetime: one request's messages share it (the batch's, or one value
+    # the client stamped on every message at sending), so each request parses it once.
+    _sent_at: dict[str, datetime | None] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "received_us", (self.received_at - _EPOCH) // _MICROSECOND)
+
+    def sent_at(self, raw: Any) -> datetime | None:
+        """`sentAt` parsed (the batch's when `raw` is empty); raises `InvalidEvent`."""
+        if raw is None or raw == "":
+            raw = self.batch_sent_at
+        if raw.__class__ is not str:
+            return parse_timestamp("sentAt", raw)
+        try:
+            return self._sent_at[raw]
+        except KeyError:
+            parsed = self._sent_at[raw] = parse_timestamp("sentAt", raw)
+            return parsed
 
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -134,8 +153,9 @@ class BoundedInflater:
         self._parts.append(out)
 
 
-def parse_json(body: bytes) -> Any:
-    """The JSON value of a body: UTF-8, at most `MAX_DEPTH` levels deep."""
+def parse_json(body: bytes, *, check_depth: bool = True) -> Any:
+    """The JSON value of a body: UTF-8, at most `MAX_DEPTH` levels deep (unless `check_depth`
+    is False: then the caller checks with `check_batch_depth`)."""
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(
             "payload_too_large", f"body: {len(body)} bytes, over the 500 KB request limit"
@@ -145,9 +165,42 @@ def parse_json(body: bytes) -> Any:
     except orjson.JSONDecodeError as exc:
         raise BadRequest("invalid_json", f"body: not UTF-8 JSON ({exc})") from None
     # Deeper than the limit needs more brackets than the limit: count before walking.
-    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(value, MAX_DEPTH):
-        raise BadRequest("invalid_json", f"body: JSON nested deeper than {MAX_DEPTH} levels")
+    if check_depth and _brackets(body) > MAX_DEPTH and _too_deep(value, MAX_DEPTH):
+        raise _too_deep_error()
     return value
+
+
+def check_batch_depth(value: Any, body: bytes) -> list[bytes] | None:
+    """`parse_json`'s depth check for a body parsed with `check_depth=False`; for a batch, also
+    each message serialized (`parse_message` takes them rather than serializing again).
+
+    A value nests no deeper than its JSON text has brackets, so a batch whose every message
+    serializes with at most `MAX_DEPTH - 2` brackets is walked only outside its messages
+    (a walk over every value of every message is a tenth of a batch's handling)."""
+    batch = value.get("batch") if type(value) is dict else None
+    if type(batch) is not list:
+        if _brackets(body) > MAX_DEPTH and _too_deep(value, MAX_DEPTH):
+            raise _too_deep_error()
+        return None
+    try:
+        texts = [orjson.dumps(message) for message in batch]
+    except orjson.JSONEncodeError:  # past orjson's own depth limit (254)
+        raise _too_deep_error() from None
+    if max(map(_brackets, texts), default=0) > MAX_DEPTH - 2:
+        deep = _too_deep(value, MAX_DEPTH)
+    else:  # the batch array and its messages are at most MAX_DEPTH - 1 + 1 levels
+        deep = _too_deep({key: item for key, item in value.items() if key != "batch"}, MAX_DEPTH)
+    if deep:
+        raise _too_deep_error()
+    return texts
+
+
+def _brackets(text: bytes) -> int:
+    return text.count(b"[") + text.count(b"{")
+
+
+def _too_deep_error() -> BadRequest:
+    return BadRequest("invalid_json", f"body: JSON nested deeper than {MAX_DEPTH} levels")
 
 
 def _too_deep(value: Any, limit: int) -> bool:
@@ -214,27 +267,35 @@ def normalize_event_name(event: str) -> str:
 
 def event_id_for(product: str, message_id: Any) -> str:
     if message_id is None or message_id == "":
-        return str(uuid.uuid4())
-    if isinstance(message_id, bool) or not isinstance(message_id, str | int):
+        return new_event_id()
+    if message_id.__class__ is str:
+        text = message_id
+    elif isinstance(message_id, bool) or not isinstance(message_id, str | int):
         raise InvalidEvent("messageId", f"must be a string, got {_type_name(message_id)}")
-    text = str(message_id)
+    else:
+        text = str(message_id)
     if len(text) > MAX_MESSAGE_ID_CHARS:
         raise InvalidEvent(
             "messageId", f"is {len(text)} characters long, over the limit of {MAX_MESSAGE_ID_CHARS}"
         )
-    if _UUID.fullmatch(text):
+    if len(text) == 36 and _UUID.fullmatch(text):
         return text.lower()
     return _uuid5(f"{product}\n{text}")
 
 
+_NAMESPACE_SHA1 = hashlib.sha1(_NAMESPACE_BYTES)
+# The UUID variant (RFC 9562: binary 10xx) of each hex digit's low two bits.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def _uuid5(name: str) -> str:
-    """`str(uuid.uuid5(MESSAGE_ID_NAMESPACE, name))`, without building UUID objects (a third
-    of the time; every non-UUID messageId of analytics-next and analytics-node comes here)."""
-    raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """`str(uuid.uuid5(MESSAGE_ID_NAMESPACE, name))`, from the namespace's SHA-1 state and the
+    digest's hex text, without building UUID objects (every non-UUID messageId of
+    analytics-next and analytics-node comes here)."""
+    sha1 = _NAMESPACE_SHA1.copy()
+    sha1.update(name.encode())
+    h = sha1.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def parse_timestamp(field_name: str, value: Any) -> datetime | None:
@@ -292,7 +353,11 @@ def _properties(call_type: str, message: Mapping[str, Any]) -> dict[str, Any]:
 def _event_name(call_type: str, message: Mapping[str, Any]) -> str:
     if call_type != "track":
         return _EVENT_NAMES[call_type]
-    event = message.get("event")
+    event: Any = message.get("event")
+    try:
+        return _TRACK_NAMES[event]
+    except (KeyError, TypeError):
+        pass
     if event is None or event == "":
         raise InvalidEvent("event", "is required for track calls")
     if not isinstance(event, str):
@@ -300,7 +365,14 @@ def _event_name(call_type: str, message: Mapping[str, Any]) -> str:
     name = normalize_event_name(event)
     if not name:
         raise InvalidEvent("event", f"has no letter or digit to name the event: {event!r:.80}")
+    known_event_name(name)  # the SDK's rule; a normalized name always meets it
+    if len(_TRACK_NAMES) < 10_000:
+        _TRACK_NAMES[event] = name
     return name
+
+
+# `event` as sent → its checked event name: a product sends a few hundred names at most.
+_TRACK_NAMES: dict[str, str] = {}
 
 
 def _context(message: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
@@ -325,15 +397,15 @@ def _library(context: Mapping[str, Any]) -> str:
 
 def _occurred_at(
     message: Mapping[str, Any], info: RequestInfo, context: dict[str, Any]
-) -> tuple[datetime, datetime | None]:
-    """(occurred_at, sent_at): the client's clock corrected by its skew at sending."""
+) -> tuple[int, int | None]:
+    """(occurred_at, sent_at) in microseconds since the epoch: the client's clock corrected by
+    its skew at sending."""
     raw = message.get("timestamp")
     field_name = "timestamp"
     if raw is None or raw == "":
         raw, field_name = message.get("originalTimestamp"), "originalTimestamp"
     original = parse_timestamp(field_name, raw)
-    sent_raw = message.get("sentAt")
-    sent = parse_timestamp("sentAt", sent_raw if sent_raw not in (None, "") else info.batch_sent_at)
+    sent = info.sent_at(message.get("sentAt"))
     received = info.received_at
     try:
         if original is not None and sent is not None:
@@ -347,58 +419,72 @@ def _occurred_at(
         occurred = received
     if occurred.year < 1900:
         raise InvalidEvent(field_name, f"is before 1900: {raw!r:.80}")
-    return occurred, sent
+    occurred_us = info.received_us if occurred is received else (occurred - _EPOCH) // _MICROSECOND
+    return occurred_us, None if sent is None else (sent - _EPOCH) // _MICROSECOND
 
 
 def message_record(message: Any, call_type: str | None, info: RequestInfo) -> StampedRecord:
     """The `shared_events` row of one message; raises `InvalidEvent` naming the field.
 
     `call_type` comes from the path (`/v1/track`…); None for a batch item, whose `type` says.
+    `message` is parsed JSON (so no value in it is NaN); its properties and context are
+    validated and serialized by the SDK (`check_payload`).
     """
     if not isinstance(message, dict):
         raise InvalidEvent("message", f"must be an object, got {_type_name(message)}")
     if call_type is None:
         kind = message.get("type")
-        if not isinstance(kind, str) or kind.lower() not in CALL_TYPES:
-            raise InvalidEvent("type", f"must be one of {', '.join(CALL_TYPES)}, got {kind!r:.40}")
-        call_type = kind.lower()
+        if kind not in CALL_TYPES:
+            if not isinstance(kind, str) or kind.lower() not in CALL_TYPES:
+                raise InvalidEvent(
+                    "type", f"must be one of {', '.join(CALL_TYPES)}, got {kind!r:.40}"
+                )
+            kind = kind.lower()
+        call_type = kind
     event_name = _event_name(call_type, message)
     properties = _properties(call_type, message)
-    user_id = _id_text("userId", message.get("userId"))
-    anonymous_id = _id_text("anonymousId", message.get("anonymousId"))
+    user_id = message.get("userId")
+    if user_id is not None and (user_id.__class__ is not str or not user_id):
+        user_id = _id_text("userId", user_id)
+    anonymous_id = message.get("anonymousId")
+    if anonymous_id is not None and (anonymous_id.__class__ is not str or not anonymous_id):
+        anonymous_id = _id_text("anonymousId", anonymous_id)
     if user_id is None and anonymous_id is None:
         raise InvalidEvent("userId", "one of userId or anonymousId is required")
     context = _context(message, info)
-    occurred, sent = _occurred_at(message, info, context)
+    occurred_us, sent_us = _occurred_at(message, info, context)
     event_id = event_id_for(info.product, message.get("messageId"))
-    record = build_record(
-        info.product,
-        event_name,
-        properties,
-        user_id,
-        anonymous_id,
-        None,
-        occurred,
-        event_id,
-        context,
-    )
-    if "\\u0000" in record[7] or "\\u0000" in record[8]:
+    properties_json, context_json = check_payload(event_name, properties, context, from_json=True)
+    if "\\u0000" in properties_json or "\\u0000" in context_json:
         raise InvalidEvent("properties", "holds a NUL character (\\u0000), which cannot be stored")
     if "\x00" in (user_id or "") or "\x00" in (anonymous_id or ""):
         raise InvalidEvent("userId", "holds a NUL character, which cannot be stored")
-    sent_us = None if sent is None else (sent - _EPOCH) // _MICROSECOND
-    return (*record, sent_us, info.received_us, _library(context))
+    return (
+        event_id,
+        info.product,
+        event_name,
+        user_id,
+        anonymous_id,
+        None,
+        occurred_us,
+        properties_json,
+        context_json,
+        sent_us,
+        info.received_us,
+        _library(context),
+    )
 
 
-def check_message_size(message: Any) -> str:
-    """The message serialized; raises `InvalidEvent` when it is over 32 KB."""
-    text = orjson.dumps(message).decode()
-    size = len(text) if text.isascii() else len(text.encode())
-    if size > MAX_MESSAGE_BYTES:
+def check_message_size(message: Any, serialized: bytes | None = None) -> bytes:
+    """The message serialized (`serialized` when given); raises `MessageTooLarge` when it is
+    over 32 KB."""
+    if serialized is None:
+        serialized = orjson.dumps(message)
+    if len(serialized) > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(
-            "message", f"serializes to {size} bytes, over the 32 KB limit per message"
+            "message", f"serializes to {len(serialized)} bytes, over the 32 KB limit per message"
         )
-    return text
+    return serialized
 
 
 class MessageTooLarge(InvalidEvent):
@@ -427,12 +513,12 @@ def _printable(text: str) -> str:
 
 
 def parse_message(
-    message: Any, call_type: str | None, info: RequestInfo
+    message: Any, call_type: str | None, info: RequestInfo, serialized: bytes | None = None
 ) -> StampedRecord | Rejection:
-    """A row, or the rejection of the message with its reason."""
-    raw: str | None = None
+    """A row, or the rejection of the message with its reason. `serialized`: the message as
+    `orjson.dumps` writes it, when the caller has it (`check_batch_depth`)."""
     try:
-        raw = check_message_size(message)
+        serialized = check_message_size(message, serialized)
         return message_record(message, call_type, info)
     except InvalidEvent as exc:
-        return rejection(message, exc, raw)
+        return rejection(message, exc, None if serialized is None else serialized.decode())

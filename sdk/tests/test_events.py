@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -194,3 +194,74 @@ def test_stamped_records_reach_duckdb_with_their_own_stamps() -> None:
         (record[0], 1_000_000, 2_000_000, "analytics-node/3.1"),
         (other[0], None, 3_000_000, "http"),
     ]
+
+
+def test_orjson_and_the_stdlib_encoder_write_the_same_json() -> None:
+    """With orjson installed, properties and context are written by it; what it would write
+    differently (or refuse) goes to the stdlib encoder, so the text is the stdlib's apart from
+    the notation of floats below 1e-4, and the value is the same."""
+    import dataclasses
+    import enum
+    import random
+    from decimal import Decimal
+
+    from acd_analytics import events
+
+    assert events._orjson is not None  # the workspace installs it (the collector needs it)
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Ratio(float):
+        pass
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    moment = datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2)))
+    samples: list[Any] = [
+        {"text": 'quote " backslash \\ newline \n tab \t nul \x00 esc \x1b del \x7f'},
+        {"unicode": "é 🎉 \u2028 \u00a0", "é": "key"},
+        {"n": [1, -0.0, 2.5, 1e16, 1e300, 0.1, 2**63, 2**64 - 1, -(2**63)]},
+        {"nested": {"a": [{"b": None}, True, False]}, "empty": {}, "list": []},
+        {"when": moment, "day": date(2024, 1, 2), "id": uuid.UUID(int=7)},
+        {"price": Decimal("12.50"), "colour": Colour.RED, "level": Level.HIGH},
+        {"ratio": Ratio(0.5), "huge": 2**70, 1: "int key", None: "none key"},
+        {"tuple": (1, 2), "order": {"z": 1, "a": 2, "m": 3}},
+    ]
+    rng = random.Random(5)
+    for _ in range(300):
+        values = [
+            rng.uniform(1, 10) * 10 ** rng.randint(-4, 20),
+            rng.randint(-(10**12), 10**12),
+            "v" * rng.randint(0, 5),
+            None,
+        ]
+        samples.append({f"k{i}": rng.choice(values) for i in range(rng.randint(0, 6))})
+    for sample in samples:
+        assert events._dumps(sample) == events._stdlib_dumps(sample), sample
+    # Floats below 1e-4 are the same numbers in another notation.
+    small = {"tiny": 1e-7, "smaller": 0.00001, "neg": -3.5e-9}
+    assert json.loads(events._dumps(small)) == json.loads(events._stdlib_dumps(small)) == small
+    # What the stdlib encoder refuses stays refused.
+    for bad in (
+        {"nan": float("nan")},
+        {"inf": [float("-inf")]},
+        {"decimal_nan": Decimal("NaN")},
+        {"set": {1}},
+        {"time": moment.timetz()},
+        {"dataclass": Point(1)},
+        {"bytes": b"x"},
+    ):
+        with pytest.raises((TypeError, ValueError)):
+            events._dumps(bad)
+    deep: Any = {}
+    for _ in range(300):  # past orjson's nesting limit: the stdlib encoder writes it
+        deep = {"d": deep}
+    assert events._dumps(deep) == events._stdlib_dumps(deep)
+    # Values parsed from JSON text hold no NaN: `finite` skips the check for it.
+    assert events._dumps({"a": None}, finite=True) == '{"a":null}'

@@ -127,8 +127,11 @@ def collector(warehouse: WarehouseTarget, write_key: str, tmp_path: Path) -> Ite
 class CollectorProcess:
     """`acd-warehouse collector` as a child process that can be killed and restarted."""
 
-    def __init__(self, target: WarehouseTarget, journal_dir: Path, key: str, log: Path) -> None:
+    def __init__(
+        self, target: WarehouseTarget, journal_dir: Path, key: str, log: Path, workers: int = 1
+    ) -> None:
         self.target = target
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.key = key
@@ -143,7 +146,16 @@ class CollectorProcess:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "orchestration.cli", "collector", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "orchestration.cli",
+                    "collector",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -155,7 +167,9 @@ class CollectorProcess:
             except httpx.HTTPError:
                 return False
 
-        wait_until(healthy, timeout=30, what="the collector process to start")
+        # Several workers import the app side by side: on a busy machine that takes a while.
+        timeout = 30 if self.workers == 1 else 90
+        wait_until(healthy, timeout=timeout, what="the collector process to start")
 
     def kill(self) -> None:
         assert self.proc is not None

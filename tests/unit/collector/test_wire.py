@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from collector import wire
@@ -255,3 +256,51 @@ def test_inflater_round_trips_chunks() -> None:
     for start in range(0, len(packed), 7):
         inflater.feed(packed[start : start + 7])
     assert inflater.finish() == body
+
+
+def test_batch_depth_is_the_body_s_whatever_holds_the_depth() -> None:
+    """`check_batch_depth` (a batch body parsed with `check_depth=False`) refuses what
+    `parse_json` refuses, and hands back each message serialized."""
+
+    def nested(levels: int) -> Any:
+        value: Any = 1
+        for _ in range(levels):
+            value = {"n": value}
+        return value
+
+    def check(body: dict[str, Any]) -> list[bytes] | None:
+        raw = json.dumps(body).encode()
+        value = wire.parse_json(raw, check_depth=False)
+        try:
+            texts = wire.check_batch_depth(value, raw)
+        except wire.BadRequest as exc:
+            with pytest.raises(wire.BadRequest):
+                wire.parse_json(raw)  # the same verdict as the whole-body check
+            assert exc.code == "invalid_json" and "deeper" in exc.message
+            raise
+        assert wire.parse_json(raw) == value
+        return texts
+
+    wide = {
+        "type": "track",
+        "event": "x",
+        "userId": "u",
+        "properties": {
+            f"k{i}": {"a": [1]}
+            for i in range(40)  # 80 brackets, 4 levels
+        },
+    }
+    texts = check({"batch": [wide, {"type": "track"}]})
+    assert texts == [orjson.dumps(wide), b'{"type":"track"}']
+    # The body {"batch": [message]} adds two levels to a message's own.
+    assert check({"batch": [{"p": nested(29)}]}) is not None
+    for body in (
+        {"batch": [{"p": nested(30)}]},
+        {"batch": [wide] * 3 + [{"p": nested(31)}]},
+        {"batch": [wide], "context": nested(32)},
+        {"batch": [{"p": nested(300)}]},  # past orjson's own serializing limit
+    ):
+        with pytest.raises(wire.BadRequest):
+            check(body)
+    assert check({"batch": [wide], "context": nested(31)}) is not None
+    assert check({"batch": "no"}) is None and check({"message": nested(5)}) is None
