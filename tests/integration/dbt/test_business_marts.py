@@ -34,6 +34,7 @@ BUSINESS_MARTS = (
     "fct_ad_performance_daily",
     "dim_ads",
     "fct_ad_status_history",
+    "fct_creative_daily",
     "rpt_creative_performance",
     "rpt_creative_asset_performance",
     "rpt_pct_hook_performance",

@@ -793,6 +793,7 @@ CORE_MARTS = {
     "fct_funnel_steps": "funnel_name, person_id, step_index",
     "rpt_funnel_conversion": "funnel_name, cohort_date, step_index",
     "fct_attribution_credits": "conversion_event_id, model, touchpoint_position",
+    "fct_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
     "rpt_channel_attribution": "conversion_date, model, channel, campaign_id, currency",
 }
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
+from orchestration.defs.dbt.project import ensure_manifest
 from tests.integration.conftest import Built
 from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
@@ -90,6 +91,32 @@ def test_every_mart_is_built_and_non_empty(built: Built) -> None:
         if query(built.target, f"select count(*) from marts.{name}")[0][0] == 0
     ]
     assert empty == []
+
+
+def test_every_model_documents_exactly_the_columns_it_builds(built: Built) -> None:
+    """The YAML entry of every model lists the columns the build made, no more and no fewer
+    (tests/integration/dbt/test_dbt_docs.py checks their descriptions on the manifest; marts'
+    contracts already enforce it, the other models only a build can check)."""
+    manifest = json.loads(ensure_manifest().read_text())
+    built_columns: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in query(
+        built.target,
+        "select table_schema, table_name, column_name from information_schema.columns"
+        " where table_schema in ('staging', 'intermediate', 'marts')",
+    ):
+        built_columns.setdefault((schema, table), set()).add(column)
+    wrong = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        documented = set(node["columns"])
+        made = built_columns.get((node["schema"], node["alias"]), set())
+        if documented != made:
+            wrong[node["name"]] = {
+                "undocumented": sorted(made - documented),
+                "not built": sorted(documented - made),
+            }
+    assert wrong == {}
 
 
 def test_spend_reaches_the_channel_report(built: Built) -> None:

@@ -37,7 +37,9 @@ ad_conversions as (
         conversion_date,
         upper(currency) as currency,
         sum(credit) as conversions,
-        sum(attributed_value) as conversion_value
+        -- typed as its contract (PostgreSQL's sum has no scale, and an incremental run's
+        -- table must match the mart's)
+        cast(sum(attributed_value) as decimal(38, 6)) as conversion_value
     from credits
     where channel in ('meta', 'tiktok')
         and ad_id is not null
@@ -56,7 +58,7 @@ ad_conversions as (
         conversion_date,
         null as currency,
         null as conversions,
-        null as conversion_value
+        cast(null as decimal(38, 6)) as conversion_value
     from (select distinct conversion_date from credits) as recomputed_dates
     {%- endif %}
 
