@@ -16,10 +16,12 @@ backend:
 2. `acd-warehouse api` as a child process on 127.0.0.1 (one worker, the rate limit lifted:
    the benchmark measures the API), an analyst key and a product key (`waitlistlab`, which has the conversions of the synthetic events);
 3. for each page (below), in turn: the floor, then the API.
-   - **direct**: the statement the API runs for that page (`api.query.page_sql`, the same
-     text, parameters and product condition) through the driver (psycopg / duckdb) by
-     `--clients` processes, each with its own connection, in a loop: execute and fetch the
-     rows, nothing else;
+   - **direct**: the plain statement for that page, what a product would run with SQL
+     (`api.query.page_sql` without `api_form`: the same filters, order, limit, parameters and
+     product condition as the API's, the columns as stored; the API's JSON pages run it
+     inside a select that writes timestamps and decimals as text) through the driver
+     (psycopg / duckdb) by `--clients` processes, each with its own connection, in a loop:
+     execute and fetch the rows, nothing else;
    - **API**: `GET /v1/marts/{name}?…` by wrk with `--clients` connections (the key in a
      Bearer header), after a 2 s warm-up.
 
@@ -249,7 +251,8 @@ def pages(days: int) -> list[PageSpec]:
 def direct_statement(
     prepared: Prepared, spec: PageSpec, product: str | None
 ) -> tuple[str, list[Any]]:
-    """The statement and parameters the API runs for this page and key scope."""
+    """The plain statement and parameters of this page and key scope (the rows the API
+    reads, the columns as stored: what a product would run with SQL)."""
     mart = load_catalog(prepared.manifest).get(spec.mart)
     assert mart is not None, spec.mart
     page = parse_page(mart, spec.query)
@@ -426,18 +429,28 @@ def bench_api(
 STAGES = ("session", "key lookup", "built_at", "page query", "rows to JSON", "encode", "serve")
 
 
-def _row_to_json(columns: Any) -> Any:
-    """How `ReadApi.read_mart` turns a row into JSON values, in this version of `api/`."""
+def _api_statement(
+    prepared: Prepared, spec: PageSpec, product: str | None
+) -> tuple[str, list[Any], Any]:
+    """The statement `ReadApi.read_mart` runs for a JSON page and its row conversion, in this
+    version of `api/` (before `api_form`: the direct statement and `json_row`)."""
+    mart = load_catalog(prepared.manifest).get(spec.mart)
+    assert mart is not None, spec.mart
+    page = parse_page(mart, spec.query)
+    marker = "%s" if prepared.backend == "postgres" else "?"
+    product_column = mart.product_column if product is not None else None
     try:
+        from api.query import api_form_row
+
+        statement, params = page_sql(
+            page, marker, product_column, product, api_form=prepared.backend
+        )
+        return statement, params, api_form_row(page)
+    except ImportError:
         from api.query import json_row
 
-        return json_row(columns)
-    except ImportError:
-        from api.query import json_value
-
-        return lambda row: {
-            c.name: json_value(c.kind, v) for c, v in zip(columns, row, strict=True)
-        }
+        statement, params = page_sql(page, marker, product_column, product)
+        return statement, params, json_row(page.output)
 
 
 def breakdown(
@@ -456,9 +469,7 @@ def breakdown(
     api.start()
     try:
         assert api.reader is not None
-        statement, params = direct_statement(prepared, spec, product)
-        columns = load_catalog(prepared.manifest).get(spec.mart).columns  # type: ignore[union-attr]
-        to_json = _row_to_json(columns)
+        statement, params, to_json = _api_statement(prepared, spec, product)
         items = list(spec.query)
         times: dict[str, list[float]] = {stage: [] for stage in STAGES}
         for number in range(requests + 3):
