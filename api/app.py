@@ -46,8 +46,9 @@ from api.openapi import openapi_document
 from api.query import (
     BadParameter,
     Page,
+    api_form_row,
     csv_value,
-    encode_cursor,
+    cursor_after,
     json_row,
     json_value,
     page_sql,
@@ -300,12 +301,22 @@ class ReadApi:
             headers["X-Built-At"] = built_at
         assert self.reader is not None
         product_column = mart.product_column if key.product is not None else None
-        statement, params = page_sql(page, self.reader.marker, product_column, key.product)
         started = time.perf_counter()
-        raw = session.rows(statement, params)
-        to_json = json_row(page.output)
+        if page.format == "csv":
+            statement, params = page_sql(page, self.reader.marker, product_column, key.product)
+            raw = session.rows(statement, params)
+            to_json = json_row(page.output)
+        else:
+            # Timestamps and decimals come as their API text; the other values are written
+            # by orjson as they come (api_form_row).
+            backend = self.reader.backend
+            statement, params = page_sql(
+                page, self.reader.marker, product_column, key.product, api_form=backend
+            )
+            raw = session.rows(statement, params)
+            to_json = api_form_row(page)
         rows = [to_json(row) for row in raw[: page.limit]]
-        next_cursor = encode_cursor(page, rows[-1]) if len(raw) > page.limit and rows else None
+        next_cursor = cursor_after(page, raw[page.limit - 1]) if len(raw) > page.limit else None
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
         metrics.ROWS.labels(mart.name).inc(len(rows))
         return Outcome(_page_response(page, rows, next_cursor, built_at, headers), rows=len(rows))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -158,9 +159,19 @@ def _quote(name: str) -> str:
 
 
 def page_sql(
-    page: Page, marker: str, product_column: str | None, product: str | None
+    page: Page,
+    marker: str,
+    product_column: str | None,
+    product: str | None,
+    *,
+    api_form: str | None = None,
 ) -> tuple[str, list[Any]]:
-    """The statement (with `marker` placeholders) and its parameters; reads limit + 1 rows."""
+    """The statement (with `marker` placeholders) and its parameters; reads limit + 1 rows.
+
+    By default a row holds the page's columns as the driver gives them (`json_row` turns them
+    into JSON values). With `api_form` (the backend: postgres or duckdb) the same rows come
+    in the same order with timestamps and decimals already the text `json_value` makes of
+    them, for `api_form_row`."""
     conditions: list[str] = []
     params: list[Any] = []
     if product_column is not None:
@@ -191,7 +202,57 @@ def page_sql(
         f"select {select} from marts.{_quote(page.mart.name)} where {where} "
         f"order by {order} limit {int(page.limit) + 1}"
     )
-    return statement, params
+    if api_form is None:
+        return statement, params
+    return _api_form_statement(page, statement, api_form), params
+
+
+# -- values written by the database as the API writes them (page_sql's api_form)
+
+_TIMESTAMP_TEXT = {
+    "postgres": 'to_char({value}, \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')',
+    "duckdb": "strftime({value}, '%Y-%m-%dT%H:%M:%S.%fZ')",
+}
+_DECIMAL_TEXT = {"postgres": "{value}::text", "duckdb": "cast({value} as varchar)"}
+_DECIMAL_SCALE = re.compile(r"^\s*(?:numeric|decimal)\s*\(\s*\d+\s*(?:,\s*(\d+)\s*)?\)\s*$")
+
+
+def _written_in_sql(column: Column) -> bool:
+    """Whether the database writes `column`'s values as `json_value` does (page_sql's
+    api_form): timestamps, and decimals of up to 6 decimals, whose text is Python's
+    str(Decimal) of the value (past 6, str() writes magnitudes under 1e-6 in scientific
+    notation)."""
+    if column.kind == "timestamp":
+        return True
+    if column.kind == "decimal":
+        found = _DECIMAL_SCALE.match(column.data_type.lower())
+        return found is not None and int(found.group(1) or 0) <= 6
+    return False
+
+
+def _api_form(column: Column, value: str, backend: str) -> str:
+    """`value` (a column of the contract's type) as page_sql's api_form selects it."""
+    if not _written_in_sql(column):
+        return value
+    if column.kind == "decimal":
+        return _DECIMAL_TEXT[backend].format(value=value)
+    base = column.data_type.strip().lower().split("(", 1)[0].strip()
+    if base in ("timestamp with time zone", "timestamptz"):
+        value = f"{value} at time zone 'UTC'"
+    return _TIMESTAMP_TEXT[backend].format(value=value)
+
+
+def _api_form_statement(page: Page, inner: str, backend: str) -> str:
+    """`inner`'s rows (at most limit + 1, in its order), with timestamps and decimals as text."""
+    values = []
+    for column in page.output:
+        name = _quote(column.name)
+        values.append(f"{_api_form(column, f'p.{name}', backend)} as {name}")
+    order = ", ".join(
+        f"p.{_quote(column.name)} {'desc' if desc else 'asc'} nulls last"
+        for column, desc in page.order
+    )
+    return f"select {', '.join(values)} from ({inner}) as p order by {order}"
 
 
 def _after(
@@ -263,6 +324,47 @@ def json_row(columns: Sequence[Column]) -> Callable[[Sequence[Any]], dict[str, A
         }
 
     return convert
+
+
+# Kinds whose driver values orjson writes as it writes their `json_value` (a non-finite float
+# as null, a date as YYYY-MM-DD): in a JSON page they need no conversion. (In CSV and in the
+# cursor they still do: NaN is null there only through json_value.)
+_AS_IS_IN_JSON = _AS_IS | {"integer", "number", "date"}
+
+
+def api_form_row(page: Page) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A row of `page_sql(..., api_form=...)` as the JSON object the page writes (for orjson;
+    not for CSV or the cursor). When the database has written every value that needs it,
+    which is the case of every mart but those with a JSON column, a row is only zipped with
+    the column names; otherwise those columns go through `json_value`."""
+    plan = [
+        (
+            column.name,
+            None if column.kind in _AS_IS_IN_JSON or _written_in_sql(column) else column.kind,
+        )
+        for column in page.output
+    ]
+    if all(kind is None for _, kind in plan):
+        names = tuple(name for name, _ in plan)
+        return lambda row: dict(zip(names, row, strict=True))
+
+    def convert(row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            name: value if kind is None or value is None else json_value(kind, value)
+            for (name, kind), value in zip(plan, row, strict=True)
+        }
+
+    return convert
+
+
+def cursor_after(page: Page, row: Sequence[Any]) -> str:
+    """The cursor after `row`, a row of `page_sql` with or without `api_form` (json_value
+    leaves the database's texts as they are)."""
+    at = {column.name: position for position, column in enumerate(page.output)}
+    return encode_cursor(
+        page,
+        {column.name: json_value(column.kind, row[at[column.name]]) for column, _ in page.order},
+    )
 
 
 def csv_value(value: Any) -> str:

@@ -3,23 +3,33 @@
 PostgreSQL: a pool of connections as a login that can only read the marts (and the keys and
 build times) and insert audit rows, each session with a statement timeout.
 
-DuckDB: an embedded file that one writer process at a time may hold, so the API never keeps it
-open: requests in flight share one read-only connection, closed when the last of them ends,
-and the audit log is written in short exclusive moments between requests. While a build holds
-the file, opening it fails at once and the answer is 503 with `Retry-After`; a query past its
-time limit is interrupted, also 503.
+DuckDB: an embedded file that one writer process at a time may hold, so the API holds it only
+while it is being read: requests share one read-only connection, kept open while requests keep
+coming and closed after `DUCKDB_IDLE_SECONDS` without one, or at once when a build takes the
+build lock (`warehouse_db.build_lock`: the build then waits a moment for the file); the audit log
+is written in short exclusive moments between requests. While a build holds the lock or the
+file, the answer is 503 with `Retry-After` at once; a query past its time limit is interrupted,
+also 503.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from acd_analytics.warehouse_url import WarehouseTarget
 
+from warehouse_db.build_lock import duckdb_build_waiting
+
 BUSY_RETRY_AFTER = "5"
+# DuckDB: how long the read-only connection stays open after the last request (reopening it
+# costs tens of milliseconds and DuckDB's block cache), and how often its holder looks for a
+# build that wants the file.
+DUCKDB_IDLE_SECONDS = 1.0
+DUCKDB_WATCH_SECONDS = 0.1
 
 
 class WarehouseBusy(RuntimeError):
@@ -133,19 +143,32 @@ class _DuckDBSession:
 
 
 class DuckDBReader:
-    """Readers share one read-only connection; a writer (the audit log) has the file alone."""
+    """Readers share one read-only connection; a writer (the audit log) has the file alone.
+
+    The connection is opened by the first request after a pause and closed by a watcher
+    thread once no request has used it for `idle_seconds`, or as soon as none is using it
+    when a build holds the build lock; from then until the build ends, requests get 503."""
 
     backend = "duckdb"
     marker = "?"
 
-    def __init__(self, path: str, *, statement_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        statement_timeout_ms: int,
+        idle_seconds: float = DUCKDB_IDLE_SECONDS,
+    ) -> None:
         self.path = path
         self.timeout_s = statement_timeout_ms / 1000
+        self.idle_seconds = idle_seconds
         self._cond = threading.Condition()
         self._conn: Any = None
         self._readers = 0
+        self._last_used = 0.0
         self._writing = False
         self._writers_waiting = 0
+        self._watcher: threading.Thread | None = None
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -154,11 +177,17 @@ class DuckDBReader:
         with self._cond:
             while self._writing or self._writers_waiting:
                 self._cond.wait()
+            if duckdb_build_waiting(self.path):
+                self._close_unused()
+                raise WarehouseBusy(
+                    "a build is taking the warehouse file (build lock held): retry shortly"
+                )
             if self._conn is None:
                 try:
                     self._conn = duckdb.connect(self.path, read_only=True)
                 except duckdb.Error as exc:
                     raise WarehouseBusy(_busy_message(exc)) from None
+                self._watch()
             self._readers += 1
             cursor = self._conn.cursor()
         try:
@@ -167,10 +196,36 @@ class DuckDBReader:
             cursor.close()
             with self._cond:
                 self._readers -= 1
+                self._last_used = time.monotonic()
                 if self._readers == 0:
-                    self._conn.close()
-                    self._conn = None
                     self._cond.notify_all()
+
+    def _watch(self) -> None:
+        """Start the thread that closes the connection when idle or wanted by a build (with
+        `_cond` held, the connection just opened)."""
+        if self._watcher is not None and self._watcher.is_alive():
+            return
+        self._watcher = threading.Thread(
+            target=self._watch_loop, name="acd-api-duckdb", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch_loop(self) -> None:
+        with self._cond:
+            while self._conn is not None:
+                self._cond.wait(DUCKDB_WATCH_SECONDS)
+                if self._readers or self._conn is None:
+                    continue
+                idle = time.monotonic() - self._last_used >= self.idle_seconds
+                if idle or duckdb_build_waiting(self.path):
+                    self._close_unused()
+
+    def _close_unused(self) -> None:
+        """Close the connection if no request is using it (with `_cond` held)."""
+        if self._conn is not None and not self._readers:
+            self._conn.close()
+            self._conn = None
+            self._cond.notify_all()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -183,6 +238,7 @@ class DuckDBReader:
             finally:
                 self._writers_waiting -= 1
             self._writing = True
+            self._close_unused()  # a read-write connection cannot share the file with it
         try:
             yield
         finally:
@@ -205,9 +261,7 @@ class DuckDBReader:
 
     def close(self) -> None:
         with self._cond:
-            if self._conn is not None and not self._readers:
-                self._conn.close()
-                self._conn = None
+            self._close_unused()
 
 
 def _busy_message(exc: Exception) -> str:

@@ -16,15 +16,20 @@ backend:
 2. `acd-warehouse api` as a child process on 127.0.0.1 (one worker, the rate limit lifted:
    the benchmark measures the API), an analyst key and a product key (`waitlistlab`, which has the conversions of the synthetic events);
 3. for each page (below), in turn: the floor, then the API.
-   - **direct**: the statement the API runs for that page (`api.query.page_sql`, the same
-     text, parameters and product condition) through the driver (psycopg / duckdb) by
-     `--clients` processes, each with its own connection, in a loop: execute and fetch the
-     rows, nothing else;
+   - **direct**: the plain statement for that page, what a product would run with SQL
+     (`api.query.page_sql` without `api_form`: the same filters, order, limit, parameters and
+     product condition as the API's, the columns as stored; the API's JSON pages run it
+     inside a select that writes timestamps and decimals as text) through the driver
+     (psycopg / duckdb) by `--clients` processes, each with its own connection, in a loop:
+     execute and fetch the rows, nothing else;
    - **API**: `GET /v1/marts/{name}?…` by wrk with `--clients` connections (the key in a
      Bearer header), after a 2 s warm-up.
 
 Each pass reports p50 / p99 latency, requests/s and the API's rate as a percentage of the
-direct rate. The pages: a filtered page of 1,000 rows (`limit=1000`, the default) of
+direct rate, and the CPU time spent per request (Linux `/proc`): for the direct pass, its
+processes' and their PostgreSQL backends'; for the API, the server's processes' and the
+backends of its database (a figure that the load of other work on the machine hardly moves,
+unlike the rates: on a machine that is busy anyway, compare these). The pages: a filtered page of 1,000 rows (`limit=1000`, the default) of
 `fct_attribution_credits` (`model=last_touch`, a `conversion_date[gte]`) and of
 `rpt_product_daily` (an `activity_date[gte]`), read with each key. `rpt_product_daily` has one
 row per product and day, so a product key's page holds at most `--days` rows.
@@ -120,14 +125,18 @@ def drop_database(database: str) -> None:
             conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
+SOURCE_REF = "HEAD"  # --ref
+
+
 def source_copy(work: Path) -> Path:
-    """HEAD of the repository extracted under `work` (once): the dbt project built and the API
-    served come from it, so edits to the working tree cannot overlap a run."""
+    """`SOURCE_REF` (HEAD unless --ref) of the repository extracted under `work` (once): the dbt
+    project built and the API served come from it, so edits to the working tree cannot
+    overlap a run."""
     source = work / "source"
     if not (source / "dbt_project" / "dbt_project.yml").exists():
         source.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True
+            ["git", "-C", str(ROOT), "archive", SOURCE_REF], capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
     return source
@@ -249,7 +258,8 @@ def pages(days: int) -> list[PageSpec]:
 def direct_statement(
     prepared: Prepared, spec: PageSpec, product: str | None
 ) -> tuple[str, list[Any]]:
-    """The statement and parameters the API runs for this page and key scope."""
+    """The plain statement and parameters of this page and key scope (the rows the API
+    reads, the columns as stored: what a product would run with SQL)."""
     mart = load_catalog(prepared.manifest).get(spec.mart)
     assert mart is not None, spec.mart
     page = parse_page(mart, spec.query)
@@ -262,14 +272,46 @@ def direct_statement(
 # the floor: the statement through the driver, by N processes
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """The CPU time (user + system) process `pid` has used, in seconds (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            pids += _process_tree(int(child))
+    return pids
+
+
+def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """Seconds of CPU between two snapshots ({pid: seconds}); a process that started in
+    between counts whole."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def _direct_worker(
     url: str, statement: str, params: list[Any], ready: Any, duration: float, out: Any
 ) -> None:
     target = parse_warehouse_url(url)
     latencies: list[float] = []
     rows = 0
+    backend = None  # the PostgreSQL backend's process, whose CPU counts too
     if target.backend == "postgres":
         conn: Any = psycopg.connect(target.postgres_conninfo or "", autocommit=True)
+        backend = conn.execute("select pg_backend_pid()").fetchone()[0]
 
         def run() -> int:
             return len(conn.execute(statement, params).fetchall())
@@ -284,6 +326,7 @@ def _direct_worker(
     for _ in range(3):  # warm: the plan cached (psycopg prepares from the 5th run), pages read
         rows = run()
     ready.wait()  # every process connected and warm
+    cpu = time.process_time() - (_cpu_s(backend) if backend else 0.0)
     deadline = time.perf_counter() + duration
     while True:
         began = time.perf_counter()
@@ -292,8 +335,9 @@ def _direct_worker(
         latencies.append(ended - began)
         if ended >= deadline:
             break
+    cpu = time.process_time() + (_cpu_s(backend) if backend else 0.0) - cpu
     conn.close()
-    out.put((rows, latencies))
+    out.put((rows, latencies, cpu))
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -320,10 +364,11 @@ def bench_direct(
     results = [out.get(timeout=duration + 120) for _ in processes]
     for process in processes:
         process.join()
-    latencies = [latency for _, found in results for latency in found]
+    latencies = [latency for _, found, _ in results for latency in found]
     return {
         "rows": results[0][0],
         "requests": len(latencies),
+        "cpu_ms_per_request": 1000 * sum(cpu for _, _, cpu in results) / max(len(latencies), 1),
         "requests_per_s": len(latencies) / duration,
         "p50_ms": _percentile(latencies, 0.50) * 1000,
         "p99_ms": _percentile(latencies, 0.99) * 1000,
@@ -370,6 +415,7 @@ class ApiProcess:
         deadline = time.monotonic() + 120
         while not self.alive():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()  # not left running (its workers restarting) after the run
                 raise RuntimeError(f"the API did not start; see {self.log.name}")
             time.sleep(0.2)
 
@@ -405,8 +451,26 @@ wrk.headers["Authorization"] = "Bearer {key}"
 """
 
 
+def _backends(database: str | None) -> list[int]:
+    """The PostgreSQL backends connected to `database` (the API's, during its pass)."""
+    if database is None:
+        return []
+    with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
+        rows = conn.execute(
+            "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
 def bench_api(
-    api: ApiProcess, workdir: Path, path: str, key: str, clients: int, duration: int
+    api: ApiProcess,
+    workdir: Path,
+    path: str,
+    key: str,
+    clients: int,
+    duration: int,
+    database: str | None = None,
 ) -> dict[str, Any]:
     status, body = api.get(path, key)
     if status != 200:
@@ -414,7 +478,15 @@ def bench_api(
     script = workdir / f"wrk-{uuid.uuid4().hex[:8]}.lua"
     script.write_text(wrk_get_script(path, key))
     run_wrk(api.url, script, clients, 2)  # warm-up
+
+    def snapshot() -> dict[int, float]:
+        pids = _process_tree(api.proc.pid) + _backends(database)
+        return {pid: _cpu_s(pid) for pid in pids}
+
+    before = snapshot()
     result = run_wrk(api.url, script, clients, duration)
+    spent = _cpu_spent(before, snapshot())
+    result["cpu_ms_per_request"] = 1000 * spent / max(result["requests"], 1)
     result["rows"] = len(body["data"])
     result["bytes"] = len(json.dumps(body))
     return result
@@ -426,18 +498,28 @@ def bench_api(
 STAGES = ("session", "key lookup", "built_at", "page query", "rows to JSON", "encode", "serve")
 
 
-def _row_to_json(columns: Any) -> Any:
-    """How `ReadApi.read_mart` turns a row into JSON values, in this version of `api/`."""
+def _api_statement(
+    prepared: Prepared, spec: PageSpec, product: str | None
+) -> tuple[str, list[Any], Any]:
+    """The statement `ReadApi.read_mart` runs for a JSON page and its row conversion, in this
+    version of `api/` (before `api_form`: the direct statement and `json_row`)."""
+    mart = load_catalog(prepared.manifest).get(spec.mart)
+    assert mart is not None, spec.mart
+    page = parse_page(mart, spec.query)
+    marker = "%s" if prepared.backend == "postgres" else "?"
+    product_column = mart.product_column if product is not None else None
     try:
+        from api.query import api_form_row
+
+        statement, params = page_sql(
+            page, marker, product_column, product, api_form=prepared.backend
+        )
+        return statement, params, api_form_row(page)
+    except ImportError:
         from api.query import json_row
 
-        return json_row(columns)
-    except ImportError:
-        from api.query import json_value
-
-        return lambda row: {
-            c.name: json_value(c.kind, v) for c, v in zip(columns, row, strict=True)
-        }
+        statement, params = page_sql(page, marker, product_column, product)
+        return statement, params, json_row(page.output)
 
 
 def breakdown(
@@ -456,9 +538,7 @@ def breakdown(
     api.start()
     try:
         assert api.reader is not None
-        statement, params = direct_statement(prepared, spec, product)
-        columns = load_catalog(prepared.manifest).get(spec.mart).columns  # type: ignore[union-attr]
-        to_json = _row_to_json(columns)
+        statement, params, to_json = _api_statement(prepared, spec, product)
         items = list(spec.query)
         times: dict[str, list[float]] = {stage: [] for stage in STAGES}
         for number in range(requests + 3):
@@ -517,11 +597,12 @@ def run_backend(
                         key,
                         args.clients,
                         args.duration,
+                        prepared.database,
                     )
                     row = {
                         "backend": backend,
                         "workers": args.workers,
-                        "api_source": "working tree" if args.worktree else "HEAD",
+                        "api_source": "working tree" if args.worktree else SOURCE_REF,
                         "events": args.size,
                         "page": spec.label,
                         "key": scope,
@@ -564,8 +645,9 @@ def run_backend(
 
 HEADER = (
     "| backend | events | page | key | rows | direct p50 / p99 ms | direct req/s"
-    " | API p50 / p99 ms | API req/s | API / direct | non-2xx |\n"
-    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    " | API p50 / p99 ms | API req/s | API / direct | CPU ms per request, direct / API"
+    " | non-2xx |\n"
+    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -575,7 +657,8 @@ def _line(row: dict[str, Any]) -> str:
         f"| {row['backend']} | {row['events']:,} | {row['page']} | {row['key']} | {a['rows']:,}"
         f" | {d['p50_ms']:.1f} / {d['p99_ms']:.1f} | {d['requests_per_s']:,.0f}"
         f" | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {a['requests_per_s']:,.0f}"
-        f" | {100 * row['api_vs_direct']:.0f} % | {a['non_200']} |"
+        f" | {100 * row['api_vs_direct']:.0f} %"
+        f" | {d['cpu_ms_per_request']:.1f} / {a['cpu_ms_per_request']:.1f} | {a['non_200']} |"
     )
 
 
@@ -610,10 +693,18 @@ def main() -> None:
         action="store_true",
         help="serve the API from the working tree (default: from HEAD, like the dbt build)",
     )
+    parser.add_argument(
+        "--ref",
+        default="HEAD",
+        help="the commit the dbt build and (without --worktree) the API come from, e.g. main "
+        "for a baseline (default HEAD)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
+    global SOURCE_REF
+    SOURCE_REF = args.ref
     keep = Path(args.keep).resolve() if args.keep else None
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     print(HEADER, flush=True)

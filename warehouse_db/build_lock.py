@@ -13,11 +13,18 @@ incrementality). `build_lock` excludes a second build:
   database.
 
 A build that finds the lock taken waits up to `wait_seconds`, then raises `BuildLocked`.
+
+A process that keeps a DuckDB file open between its own uses (the read API, docs/API.md) looks
+at the lock (`duckdb_build_waiting`) and lets go of the file when a build has taken it, so a
+build gives such readers `READERS_GRACE_SECONDS` before it calls the file held, even with no
+`wait_seconds`. Looking takes the lock shared for an instant, so a build retries taking it for
+`PROBE_GRACE_SECONDS` before it calls the lock taken.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +38,9 @@ from warehouse_db.connection import connect
 # pg_advisory_lock's key space is shared by the database: 0x0ACD_0001 is `migrate`'s.
 BUILD_LOCK_KEY = 0x0ACD_0002
 POLL_SECONDS = 1.0
+READERS_GRACE_SECONDS = 2.0
+PROBE_GRACE_SECONDS = 0.2
+_SHORT_POLL_SECONDS = 0.05
 
 
 class BuildLocked(RuntimeError):
@@ -82,26 +92,55 @@ def _postgres_holder(conn: Any) -> str:
     return f"held by PostgreSQL backend {pid}{f' ({application})' if application else ''} since {started:%Y-%m-%d %H:%M:%S %Z}"
 
 
+def duckdb_build_lock_path(database: str | Path) -> Path:
+    """The file whose lock a build of the DuckDB warehouse `database` holds."""
+    path = Path(database)
+    return path.with_name(path.name + ".build-lock")
+
+
+def duckdb_build_waiting(database: str | Path) -> bool:
+    """Whether a build holds the build lock of the DuckDB warehouse `database` (it then needs
+    the file: a reader that keeps it open should let go)."""
+    try:
+        descriptor = os.open(duckdb_build_lock_path(database), os.O_RDONLY)
+    except OSError:
+        return False  # no build ever ran here, or the directory is not ours to read
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(descriptor)
+
+
 @contextmanager
 def _duckdb_lock(target: WarehouseTarget, wait_seconds: float) -> Iterator[None]:
     assert target.duckdb_path is not None
     database = Path(target.duckdb_path)
     database.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_seconds
-    with open(database.with_name(database.name + ".build-lock"), "a") as lock_file:
+    started = time.monotonic()
+    deadline = started + wait_seconds
+    with open(duckdb_build_lock_path(database), "a") as lock_file:
         while True:
             try:
                 fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                waited = time.monotonic() - started
+                if waited >= wait_seconds and waited >= PROBE_GRACE_SECONDS:
                     raise BuildLocked(
                         f"another dbt build is running on {target.redacted()}; "
                         "wait for it to finish, or pass --wait SECONDS"
                     ) from None
-                time.sleep(POLL_SECONDS)
+                # A reader's look at the lock holds it for an instant: retry at once.
+                time.sleep(_SHORT_POLL_SECONDS if waited < PROBE_GRACE_SECONDS else POLL_SECONDS)
         try:
-            _check_duckdb_file_is_free(target, deadline)
+            _check_duckdb_file_is_free(
+                target, max(deadline, time.monotonic() + READERS_GRACE_SECONDS)
+            )
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
@@ -110,6 +149,7 @@ def _duckdb_lock(target: WarehouseTarget, wait_seconds: float) -> Iterator[None]
 def _check_duckdb_file_is_free(target: WarehouseTarget, deadline: float) -> None:
     import duckdb
 
+    short_until = time.monotonic() + READERS_GRACE_SECONDS
     while True:
         try:
             duckdb.connect(str(target.duckdb_path)).close()
@@ -124,4 +164,5 @@ def _check_duckdb_file_is_free(target: WarehouseTarget, deadline: float) -> None
                     f"and DuckDB allows one writer: {holder}. Stop that process (or wait for "
                     "it) and build again"
                 ) from None
-            time.sleep(POLL_SECONDS)
+            # Readers that see the build lock let go within moments: look again soon.
+            time.sleep(_SHORT_POLL_SECONDS if time.monotonic() < short_until else POLL_SECONDS)
