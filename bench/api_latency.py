@@ -318,7 +318,16 @@ def _direct_worker(
     else:
         import duckdb
 
-        conn = duckdb.connect(target.duckdb_path or "", read_only=True)
+        # The API writes its audit rows in short exclusive moments: retry past them.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = duckdb.connect(target.duckdb_path or "", read_only=True)
+                break
+            except duckdb.IOException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
         def run() -> int:
             return len(conn.execute(statement, params).fetchall())
