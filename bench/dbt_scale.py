@@ -21,10 +21,16 @@ For each warehouse and size N, in a fresh warehouse:
    check the rows that run wrote; the other models are tables rebuilt from their inputs;
 5. after another day, `dbt run --select +fct_events` with that day as the partition window
    (`--vars events_received_from/until`), which is what Dagster's partitioned dbt assets run
-   each hour: the incremental model's own cost.
+   each hour: the incremental model's own cost;
+6. with `--per-model`, `dbt run --full-refresh` of today's incremental models (MODELS): each
+   model's rebuild, against its own time in the incremental build of step 4 (dbt's per-node
+   `execution_time` in run_results.json).
 
-Baseline: the full build at the same size. PostgreSQL comes from `ACD_BENCH_POSTGRES_URL`
-(default: the local server as postgres); each size gets its own database, dropped afterwards.
+Baseline: the full build at the same size. With `--baseline-project-dir`, steps 2-6 also run
+with that project (e.g. main's `dbt_project`), first, on a copy of the same loaded warehouse
+(DuckDB: a copy of the file; PostgreSQL: `create database … template …`), so both projects
+meet the same rows in one run. PostgreSQL comes from `ACD_BENCH_POSTGRES_URL` (default: the
+local server as postgres); each size gets its own databases, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -152,11 +160,26 @@ def window_vars(day: int) -> str:
 
 PROJECT_DIR = DBT_PROJECT_DIR
 SHOW_SLOWEST = 0  # --slowest: how many of each dbt run's slowest nodes to print (to stderr)
+# The incremental models of the project before issue 23 item 2, compared one by one with their
+# rebuild (--per-model).
+MODELS = (
+    "int_anonymous_ids_claimed",
+    "fct_events",
+    "int_person_event_stats",
+    "int_person_products",
+    "int_conversions_valued",
+    "int_funnel_events_matched",
+    "int_product_days_counted",
+    "fct_attribution_credits",
+    "fct_channel_credits_daily",
+    "fct_ad_conversions_daily",
+    "fct_funnel_steps",
+)
 
 
-def dbt(target: WarehouseTarget, args: list[str], work: Path) -> float:
+def dbt(target: WarehouseTarget, args: list[str], work: Path, project: Path | None = None) -> float:
     started = time.perf_counter()
-    proc = run_dbt_subprocess(target, args, work, PROJECT_DIR)
+    proc = run_dbt_subprocess(target, args, work, project or PROJECT_DIR)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
@@ -167,6 +190,12 @@ def dbt(target: WarehouseTarget, args: list[str], work: Path) -> float:
     return elapsed
 
 
+def node_times(work: Path) -> dict[str, float]:
+    """Each node's execution time (s) in the latest dbt run under `work`, by unique_id."""
+    results = json.loads((work / "dbt_target" / "run_results.json").read_text())["results"]
+    return {str(r["unique_id"]): float(r["execution_time"]) for r in results}
+
+
 def slowest_nodes(run_results: Path, count: int) -> list[tuple[float, str]]:
     """The `count` nodes of a dbt run that took longest, from its run_results.json."""
     results = json.loads(run_results.read_text())["results"]
@@ -174,52 +203,112 @@ def slowest_nodes(run_results: Path, count: int) -> list[tuple[float, str]]:
     return sorted(timed, reverse=True)[:count]
 
 
-def run_size(
-    backend: str, size: int, work: Path, selection: list[str], days: int = DAYS
-) -> dict[str, float]:
-    database = None
-    admin = parse_warehouse_url(os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
-    if backend == "duckdb":
-        target = parse_warehouse_url(f"duckdb:///{work / 'bench.duckdb'}")
-    else:
-        database = f"acd_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-        target = parse_warehouse_url(admin.url.rsplit("/", 1)[0] + f"/{database}")
-    try:
-        migrate(target)
-        persons = max(size // 20, 1)
-        started = time.perf_counter()
-        insert_events(target, 0, size, persons, None, days)
-        if backend == "postgres":
-            # What autovacuum does after a bulk load on a live server (it is off on this one):
-            # without statistics the planner cannot see that a day's events sit together.
-            with connect(target) as conn:
-                conn.execute("analyze shared_events")
-        load = time.perf_counter() - started
-        full = dbt(target, ["build", *selection], work)
-        daily = max(size // days, 1)
-        insert_events(target, size, daily, persons, days, days)
-        incremental_build = dbt(target, ["build", *selection], work)
-        insert_events(target, size + daily, daily, persons, days + 1, days)
-        incremental_fct_events = dbt(
-            target, ["run", "--select", "+fct_events", "--vars", window_vars(days + 1)], work
+def admin_target() -> WarehouseTarget:
+    return parse_warehouse_url(os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+
+
+def new_database(template: str | None = None) -> WarehouseTarget:
+    """A new PostgreSQL database (a copy of `template` if given)."""
+    admin = admin_target()
+    database = f"acd_bench_{uuid.uuid4().hex[:10]}"
+    statement = sql.SQL("create database {}").format(sql.Identifier(database))
+    if template:
+        statement += sql.SQL(" template {}").format(sql.Identifier(template))
+    with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
+        conn.execute(statement)
+    return parse_warehouse_url(admin.url.rsplit("/", 1)[0] + f"/{database}")
+
+
+def drop_database(target: WarehouseTarget) -> None:
+    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(target.database or "")
+            )
         )
-        return {
-            "new_day_events": daily,
-            "load_s": load,
-            "full_build_s": full,
-            "incremental_build_s": incremental_build,
-            "incremental_fct_events_s": incremental_fct_events,
-        }
-    finally:
-        if database is not None:
-            with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("drop database if exists {} with (force)").format(
-                        sql.Identifier(database)
-                    )
-                )
+
+
+def load(backend: str, size: int, work: Path, days: int) -> tuple[WarehouseTarget, float]:
+    """A new warehouse holding the history of `size` events; the seconds the load took."""
+    if backend == "duckdb":
+        target = parse_warehouse_url(f"duckdb:///{work / 'loaded.duckdb'}")
+    else:
+        target = new_database()
+    migrate(target)
+    started = time.perf_counter()
+    insert_events(target, 0, size, max(size // 20, 1), None, days)
+    if backend == "postgres":
+        # What autovacuum does after a bulk load on a live server (it is off on this one):
+        # without statistics the planner cannot see that a day's events sit together.
+        with connect(target) as conn:
+            conn.execute("analyze shared_events")
+    return target, time.perf_counter() - started
+
+
+def copy_of(loaded: WarehouseTarget, work: Path, name: str) -> WarehouseTarget:
+    """A copy of the loaded warehouse, for one project's runs."""
+    if loaded.backend == "duckdb":
+        path = work / f"{name}.duckdb"
+        shutil.copyfile(str(loaded.duckdb_path), path)
+        return parse_warehouse_url(f"duckdb:///{path}")
+    return new_database(template=loaded.database)
+
+
+@dataclass
+class ProjectRun:
+    """One project's runs on its copy of the loaded warehouse (seconds)."""
+
+    new_day_events: int
+    full_build: float
+    incremental_build: float
+    partition_run: float
+    incremental_nodes: dict[str, float]  # per node of the incremental build
+    rebuild_nodes: dict[str, float]  # per node of the --full-refresh of MODELS (--per-model)
+
+    def model(self, nodes: dict[str, float], name: str) -> float | None:
+        return nodes.get(next((uid for uid in nodes if uid.split(".")[::2] == ["model", name]), ""))
+
+    def this_run_models(self) -> float:
+        """The incremental build's time in the run's change models (docs/INCREMENTAL.md)."""
+        return sum(
+            seconds
+            for uid, seconds in self.incremental_nodes.items()
+            if uid.startswith("model.")
+            and (
+                uid.endswith("_this_run")
+                or uid.endswith((".int_run_limits", ".int_incremental_manifest"))
+            )
+        )
+
+
+def run_project(
+    target: WarehouseTarget,
+    project: Path,
+    work: Path,
+    selection: list[str],
+    size: int,
+    days: int,
+    per_model: bool,
+) -> ProjectRun:
+    """Steps 2-6 of the module's docstring with `project` on `target` (the loaded history)."""
+    work.mkdir(parents=True, exist_ok=True)
+    persons = max(size // 20, 1)
+    full = dbt(target, ["build", *selection], work, project)
+    daily = max(size // days, 1)
+    insert_events(target, size, daily, persons, days, days)
+    incremental_build = dbt(target, ["build", *selection], work, project)
+    incremental_nodes = node_times(work)
+    insert_events(target, size + daily, daily, persons, days + 1, days)
+    partition_run = dbt(
+        target, ["run", "--select", "+fct_events", "--vars", window_vars(days + 1)], work, project
+    )
+    rebuild_nodes: dict[str, float] = {}
+    if per_model:
+        dbt(target, ["run", "--full-refresh", "--select", *MODELS], work, project)
+        rebuild_nodes = node_times(work)
+    return ProjectRun(
+        daily, full, incremental_build, partition_run, incremental_nodes, rebuild_nodes
+    )
 
 
 def main() -> None:
@@ -237,6 +326,15 @@ def main() -> None:
         help="dbt project to run (a copy, so that edits to the working tree cannot overlap a run)",
     )
     parser.add_argument(
+        "--baseline-project-dir",
+        help="a second dbt project (e.g. main's), run first on a copy of the same loaded warehouse",
+    )
+    parser.add_argument(
+        "--per-model",
+        action="store_true",
+        help="also rebuild MODELS (--full-refresh) and compare each with its incremental run",
+    )
+    parser.add_argument(
         "--days",
         type=int,
         default=DAYS,
@@ -250,22 +348,74 @@ def main() -> None:
     PROJECT_DIR = Path(args.project_dir)
     SHOW_SLOWEST = args.slowest
     selection = ["--select", *args.select.split()] if args.select else []
+    projects = {"project": PROJECT_DIR}
+    if args.baseline_project_dir:
+        projects = {"baseline": Path(args.baseline_project_dir), **projects}
     print(
-        "| backend | events | history (days) | new day (events) | load (s) | full build (s)"
-        " | incremental build (s) | incremental / full | fct_events partition run (s) |"
+        "| backend | events | project | history (days) | new day (events) | load (s)"
+        " | full build (s) | incremental build (s) | incremental / full"
+        " | fct_events partition run (s) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    runs: list[tuple[str, int, str, ProjectRun]] = []
     for backend in args.backends.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
             with tempfile.TemporaryDirectory(prefix="acd-dbt-bench-") as tmp:
-                result = run_size(backend, size, Path(tmp), selection, args.days)
-            full, incremental = result["full_build_s"], result["incremental_build_s"]
+                loaded, load_s = load(backend, size, Path(tmp), args.days)
+                try:
+                    for label, project in projects.items():
+                        print(f"  {backend} {size:,}: {label} ({project})", file=sys.stderr)
+                        target = copy_of(loaded, Path(tmp), label)
+                        try:
+                            run = run_project(
+                                target,
+                                project,
+                                Path(tmp) / label,
+                                selection,
+                                size,
+                                args.days,
+                                args.per_model,
+                            )
+                        finally:
+                            if backend == "postgres":
+                                drop_database(target)
+                            else:
+                                Path(str(target.duckdb_path)).unlink(missing_ok=True)
+                        runs.append((backend, size, label, run))
+                        print(
+                            f"| {backend} | {size:,} | {label} | {args.days} |"
+                            f" {run.new_day_events:,} | {load_s:.1f} | {run.full_build:.1f} |"
+                            f" {run.incremental_build:.1f} |"
+                            f" {100 * run.incremental_build / run.full_build:.0f} % |"
+                            f" {run.partition_run:.1f} |",
+                            flush=True,
+                        )
+                finally:
+                    if backend == "postgres":
+                        drop_database(loaded)
+    if args.per_model:
+        print_per_model(runs)
+
+
+def print_per_model(runs: list[tuple[str, int, str, ProjectRun]]) -> None:
+    """Each of MODELS: its time in the incremental build against its rebuild."""
+    print(
+        "\n| backend | events | project | model | in the incremental build (s) | rebuilt (s)"
+        " | incremental / rebuild |"
+    )
+    print("|---|---:|---|---|---:|---:|---:|")
+    for backend, size, label, run in runs:
+        for model in MODELS:
+            incremental = run.model(run.incremental_nodes, model)
+            rebuild = run.model(run.rebuild_nodes, model)
+            ratio = f"{100 * incremental / rebuild:.0f} %" if incremental and rebuild else ""
             print(
-                f"| {backend} | {size:,} | {args.days} | {result['new_day_events']:,.0f} |"
-                f" {result['load_s']:.1f} | {full:.1f} | {incremental:.1f} |"
-                f" {100 * incremental / full:.0f} % | {result['incremental_fct_events_s']:.1f} |",
-                flush=True,
+                f"| {backend} | {size:,} | {label} | `{model}` |"
+                f" {incremental or 0:.2f} | {rebuild or 0:.2f} | {ratio} |"
             )
+        print(
+            f"| {backend} | {size:,} | {label} | (this-run models) | {run.this_run_models():.2f} | | |"
+        )
 
 
 if __name__ == "__main__":

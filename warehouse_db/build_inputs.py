@@ -68,6 +68,8 @@ def incremental_model_inputs(
     for uid, node in nodes.items():
         if node["resource_type"] != "model" or node["config"].get("materialized") != "incremental":
             continue
+        if node["config"].get("full_refresh") is False:
+            continue  # never rebuilt (int_incremental_manifest): a full refresh cannot fix it
         inputs: dict[str, str] = {}
         for ancestor in [uid, *_ancestors(manifest, uid)]:
             upstream = nodes.get(ancestor)

@@ -1,17 +1,14 @@
 {#- One row per event: shared_events with its person (docs/METRICS.md, Identity), campaign fields and channel
-    (docs/METRICS.md, Channels). Incremental, merged on event_id, in one of two modes:
-    - a partition run (Dagster passes the partition window as the vars events_received_from /
-      events_received_until, see macro received_window): every event received in the window,
-      loaded or not, so that a backfill rebuilds exactly its days;
-    - otherwise (`acd-warehouse build`, plain dbt): the events received in the last
-      `events_late_arrival_hours` before the newest row it holds that are not loaded yet.
-    Either way also the already-loaded anonymous events whose person changed because their
-    anonymous id was claimed (int_anonymous_ids_claimed stamps the claims it changes) since
-    this model's latest run (a claim today changes a person's past, whatever its day). Every
-    row merged is stamped with the run's start (`built_at`) and keeps the stamp of the run that
-    first merged it (`first_built_at`): the models downstream read what changed by the one and
-    what is new to them by the other. With windows that cover every day that received events,
-    the rows of a full refresh. -#}
+    (docs/METRICS.md, Channels). Incremental, merged on event_id: a run merges the events of
+    int_run_limits' received range — in a partition run (Dagster's received-day window) every
+    event received in the window, loaded or not, so that a backfill rebuilds exactly its days;
+    otherwise those received in the last `events_late_arrival_hours` before the newest row it
+    holds that are not loaded yet — and the stored anonymous events of the ids of
+    int_anonymous_ids_this_run whose person changed (a claim today changes a person's past,
+    whatever its day). Every row merged is stamped with the run's start (`built_at`) and keeps
+    the stamp of the run that first merged it (`first_built_at`); the models downstream read
+    the rows stamped since they last ran (int_events_this_run). With windows that cover every
+    day that received events, the rows of a full refresh. -#}
 
 {#- merge_recent (macros/incremental.sql): dbt's merge, matched against the stored rows received
     since the oldest merged row only. merge_exclude_columns: a row merged again keeps the stamp
@@ -35,7 +32,7 @@
     )
 }}
 
--- depends_on: {{ ref('stg_shared__users') }}
+-- depends_on: {{ ref('int_run_limits') }}, {{ ref('int_anonymous_ids_this_run') }}
 
 {% set campaign_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'fbclid', 'ttclid', 'gclid'] %}
 {#- The columns of stg_shared__events that fct_events keeps as they are. -#}
@@ -46,12 +43,6 @@
     'revenue', 'revenue_currency', 'stripe_charge_id', 'stripe_invoice_id', 'properties',
     'context', 'library',
 ] %}
-{#- Checked on every run, so bad vars fail even where a first build would not use them. -#}
-{% set window = received_window() %}
-{% if window is not none %}
-    {% set window_from = "cast('" ~ window.from ~ "' as timestamp with time zone)" %}
-    {% set window_until = "cast('" ~ window.until ~ "' as timestamp with time zone)" %}
-{% endif %}
 
 with
 
@@ -77,101 +68,53 @@ channel_mapping as (
 
 {% if is_incremental() %}
 
-{% if window is not none %}
+limits as (
 
-recent_events as (
-
-    select staged.*
-    from {{ ref('stg_shared__events') }} as staged
-    where staged.received_at >= {{ window_from }}
-        and staged.received_at < {{ window_until }}
-
-),
-
-{% else %}
-
-{% set received_after = late_arrival_cutoff(this, 'received_at') %}
-
-already_loaded as (
-
-    -- shared_events rows never change once stored (event_id is their primary key), so the
-    -- late-arrival window only needs the events not merged yet.
-    select existing.event_id
-    from {{ this }} as existing
-    where existing.received_at >= {{ received_after }}
-
-),
-
-recent_events as (
-
-    -- The cutoff as a literal, not a join: PostgreSQL then filters shared_events on its
-    -- received_at index before the view parses any JSON (a join filter parsed every row).
-    select staged.*
-    from {{ ref('stg_shared__events') }} as staged
-    left join already_loaded
-        on staged.event_id = already_loaded.event_id
-    where staged.received_at >= {{ received_after }}
-        and already_loaded.event_id is null
-
-),
-
-{% endif %}
-
-reclaimable as (
-
-    -- The ids whose claim changed since this model's latest run: those int_anonymous_ids_claimed
-    -- wrote since (new or moved claims), and the ids of voided alias claims: an alias claim is
-    -- void once its previous_id turns out to be a user id (of an event this run merges, or of
-    -- shared_users), and its row is deleted then, so there is no stamp to read. The stored
-    -- anonymous events of other ids keep their person.
-    select anonymous_id as identifier
-    from {{ ref('int_anonymous_ids_claimed') }}
-    where built_at > {{ built_after(this) }}
-    union
-    select aliased.alias_previous_id as identifier
-    from {{ ref('stg_shared__events') }} as aliased
-    where aliased.event_name = 'alias'
-        and aliased.alias_previous_id in (
-            select user_id from recent_events
-            union all
-            select user_id from {{ ref('stg_shared__users') }}
-        )
-
-),
-
-reidentified_events as (
-
-    -- Anonymous events already loaded whose person is no longer what the claims say, re-read
-    -- from the table itself (an event never changes but for its person): a join back to the
-    -- staging view made PostgreSQL parse the JSON of every stored event.
-    select
-        {% for column in event_columns -%}
-        existing.{{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ this }} as existing
-    inner join reclaimable
-        on existing.anonymous_id = reclaimable.identifier
-    left join claims
-        on existing.anonymous_id = claims.anonymous_id
-    where existing.user_id is null
-        and existing.anonymous_id is not null
-        and existing.person_id <> {{ person_id('null', 'claims.claimed_user_id', 'existing.anonymous_id') }}
-        {% if window is not none -%}
-        -- those received inside the window are among recent_events already
-        and (existing.received_at < {{ window_from }} or existing.received_at >= {{ window_until }})
-        {%- endif %}
+    select * from {{ ref('int_run_limits') }}
 
 ),
 
 events as (
 
+    -- The events of the run's received range not loaded yet (all of them in a partition run).
+    -- The limits are scalar subqueries, not a join: PostgreSQL then reads the range of both
+    -- tables by their received_at index (joined, it parsed the JSON of every stored event).
     select
         {% for column in event_columns -%}
-        {{ column }}{{ ',' if not loop.last }}
+        staged.{{ column }}{{ ',' if not loop.last }}
         {% endfor %}
-    from recent_events
+    from {{ ref('stg_shared__events') }} as staged
+    where staged.received_at >= (select received_from from limits)
+        and staged.received_at < (select received_until from limits)
+        and not exists (
+            select 1
+            from {{ this }} as loaded
+            where loaded.event_id = staged.event_id
+                and loaded.received_at >= (select received_from from limits)
+                and not (select reloads from limits)
+        )
+
     union all
-    select * from reidentified_events
+
+    -- and the loaded anonymous events whose person is no longer what the claims say, re-read
+    -- from the table itself (an event never changes but for its person; those of a partition
+    -- window are above already).
+    select
+        {% for column in event_columns -%}
+        existing.{{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ this }} as existing
+    inner join {{ ref('int_anonymous_ids_this_run') }} as reidentified
+        on existing.anonymous_id = reidentified.anonymous_id
+    left join claims
+        on existing.anonymous_id = claims.anonymous_id
+    where existing.user_id is null
+        and existing.person_id <> {{ person_id('null', 'claims.claimed_user_id', 'existing.anonymous_id') }}
+        and not (
+            (select reloads from limits)
+            and existing.received_at >= (select received_from from limits)
+            and existing.received_at < (select received_until from limits)
+        )
 
 ),
 

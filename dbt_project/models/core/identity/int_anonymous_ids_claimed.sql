@@ -4,7 +4,7 @@
     An alias whose previous_id is itself a user id is not a claim (user ids never merge).
     Incremental (delete+insert by anonymous_id): adding claims can only move an id's first
     claim earlier, so a run merges the stored first claims with the claims of the events
-    received since the late-arrival cutoff (and, in a partition run, in the window). The one
+    received since int_run_limits' late-arrival cutoff (and, in a partition run, in the window). The one
     way a claim is lost is an alias claim whose previous_id has since become a user id: those
     ids are recomputed from all their events, and an id left without claims gets a row with a
     null user_id, which the post-hook deletes (DECISIONLOG.md, "Downstream incrementality").
@@ -20,6 +20,8 @@
         post_hook="delete from {{ this }} where user_id is null",
     )
 }}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 {#- A claim's columns, as stored. -#}
 {% set claim_columns = [
@@ -41,25 +43,20 @@ users as (
 
 {% if is_incremental() %}
 
-{%- set window = received_window() %}
-{%- set received_after = late_arrival_cutoff(this, 'claim_received_at') %}
-
 events as (
 
-    -- The staging view is read directly wherever it is needed (a CTE read twice is
-    -- materialized by PostgreSQL, which then parses every event's JSON).
+    -- The events received since int_run_limits' late-arrival cutoff, or since the start of a
+    -- partition window if earlier. Its limits are scalar subqueries, not a join: PostgreSQL
+    -- then reads the range by the received_at index. The staging view is read directly
+    -- wherever it is needed (a CTE read twice is materialized by PostgreSQL, which then parses
+    -- every event's JSON).
     select {{ event_columns | join(', ') }}
     from {{ ref('stg_shared__events') }}
-    where user_id is not null
-        and (
-            received_at >= {{ received_after }}
-            {%- if window is not none %}
-            or (
-                received_at >= cast('{{ window.from }}' as timestamp with time zone)
-                and received_at < cast('{{ window.until }}' as timestamp with time zone)
-            )
-            {%- endif %}
-        )
+    where received_at >= (
+        select least(new_events_from, received_from) from {{ ref('int_run_limits') }}
+    )
+        and received_at < cast('9999-01-01T00:00:00+00:00' as timestamp with time zone)
+        and user_id is not null
 
 ),
 

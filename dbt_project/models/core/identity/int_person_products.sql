@@ -1,13 +1,8 @@
 {#- One row per person × product of fct_events: when the person was first seen in the product,
     which rpt_product_daily counts as that day's new persons (docs/METRICS.md, Unified).
-    Incremental (delete+insert by person_id), from the persons of macro affected_persons_ctes:
-    - a person who can have lost events (a re-identified anonymous event's past or present
-      person, `regrouped_persons`) is recomputed from all their events; one left without events
-      gets a row with a null product, which the post-hook deletes;
-    - any other person of the changed events only gained events, so each product's first
-      sighting is the earlier of the stored one and that of the changed events. That is
-      idempotent (an event merged again by a partition run changes nothing), and reads the
-      changed events instead of the whole history of every returning person. -#}
+    Incremental (delete+insert by person_id): a run recomputes, from all their events, the
+    persons of int_persons_this_run, the only ones whose events can have changed; one left
+    without events gets a row with a null product, which the post-hook deletes. -#}
 
 {{
     config(
@@ -19,74 +14,9 @@
     )
 }}
 
--- depends_on: {{ ref('stg_shared__events') }}
+-- depends_on: {{ ref('int_persons_this_run') }}
 
 with
-
-{% if is_incremental() %}
-
-{{ affected_persons_ctes(built_after(this)) }},
-
-recomputed as (
-
-    select
-        regrouped_persons.person_id,
-        fct_events.product,
-        min(fct_events.occurred_at) as first_seen_at
-    from regrouped_persons
-    left join {{ ref('fct_events') }} as fct_events
-        on regrouped_persons.person_id = fct_events.person_id
-    group by regrouped_persons.person_id, fct_events.product
-
-),
-
-gained as (
-
-    select
-        changed_events.person_id,
-        changed_events.product,
-        min(changed_events.occurred_at) as first_seen_at
-    from changed_events
-    left join regrouped_persons
-        on changed_events.person_id = regrouped_persons.person_id
-    where changed_events.person_id is not null
-        and regrouped_persons.person_id is null
-    group by changed_events.person_id, changed_events.product
-
-),
-
-gaining_persons_stored as (
-
-    select stored.person_id, stored.product, stored.first_seen_at
-    from {{ this }} as stored
-    where stored.person_id in (select person_id from gained)
-
-),
-
-merged as (
-
-    -- delete+insert replaces all of a person's rows: the products the changed events do not
-    -- name are written back as stored.
-    select
-        coalesce(gained.person_id, stored.person_id) as person_id,
-        coalesce(gained.product, stored.product) as product,
-        least(gained.first_seen_at, stored.first_seen_at) as first_seen_at
-    from gained
-    full outer join gaining_persons_stored as stored
-        on gained.person_id = stored.person_id
-        and gained.product = stored.product
-
-),
-
-person_products as (
-
-    select * from recomputed
-    union all
-    select * from merged
-
-),
-
-{% else %}
 
 person_products as (
 
@@ -95,12 +25,14 @@ person_products as (
         product,
         min(occurred_at) as first_seen_at
     from {{ ref('fct_events') }}
+    {% if is_incremental() -%}
+    where person_id in (select person_id from {{ ref('int_persons_this_run') }})
+    {%- else -%}
     where person_id is not null
+    {%- endif %}
     group by person_id, product
 
 ),
-
-{% endif %}
 
 final as (
 
@@ -110,6 +42,22 @@ final as (
         first_seen_at,
         {{ run_stamp() }} as built_at
     from person_products
+
+    {% if is_incremental() -%}
+    union all
+
+    -- A recomputed person left without events: a row the post-hook deletes.
+    select
+        recomputed.person_id,
+        cast(null as {{ dbt.type_string() }}) as product,
+        cast(null as timestamp with time zone) as first_seen_at,
+        {{ run_stamp() }} as built_at
+    from {{ ref('int_persons_this_run') }} as recomputed
+    where not exists (
+        select 1 from person_products
+        where person_products.person_id = recomputed.person_id
+    )
+    {%- endif %}
 
 )
 

@@ -1,12 +1,12 @@
 {#- One row per conversion (docs/METRICS.md, Attribution): an event named in var('conversion_event_names'),
     valued at the Stripe charge's or invoice's amount net of refunds when its properties name
     ingested Stripe data, else at properties.revenue, else 0. Currency upper-case ISO-4217.
-    Incremental (delete+insert by conversion_event_id): a run revalues the conversion events
-    fct_events wrote since its own latest run (new or re-identified) and the stored conversions
-    naming a Stripe charge or invoice (a refund or a late Stripe load changes their value
-    without touching the event), and writes those whose row changed: every row it writes is
-    new or different, so fct_attribution_credits recomputes the conversions stamped after its
-    own latest run (DECISIONLOG.md, "Downstream incrementality"). A change to
+    Incremental (delete+insert by conversion_event_id): a run values the conversion events of
+    int_events_this_run (new or re-identified) and revalues the stored conversions naming a
+    Stripe charge or invoice (a refund or a late Stripe load changes their value without
+    touching the event), and writes those whose row changed: every row it writes is new or
+    different, so int_conversions_this_run reads the rows stamped since the changes were last
+    applied (DECISIONLOG.md, "Downstream incrementality"). A change to
     var('conversion_event_names') needs a full refresh. -#}
 
 {{
@@ -23,6 +23,8 @@
         ]),
     )
 }}
+
+-- depends_on: {{ ref('int_events_this_run') }}
 
 {#- The columns of a conversion taken from its event, stored so that a later run can revalue it
     without re-reading fct_events. -#}
@@ -54,9 +56,7 @@ conversion_events as (
         {%- endfor %}
     )
     {% if is_incremental() -%}
-        -- New or re-identified since this model's latest run: changed_events' rule, read
-        -- straight from fct_events so PostgreSQL filters by its built_at index.
-        and built_at > {{ built_after(this) }}
+        and event_id in (select event_id from {{ ref('int_events_this_run') }})
     {%- endif %}
 
 ),

@@ -1,7 +1,7 @@
 {#- One row per funnel step × event that could reach it (docs/METRICS.md, Funnels): the step's event name,
     from the step's product (or any), carrying one of the step's channels (or any).
-    Incremental (delete+insert by event_id): a run re-matches the fct_events rows written since
-    its own latest run (macro changed_events). What matches an event (name, product, channel)
+    Incremental (delete+insert by event_id): a run re-matches the events of
+    int_events_this_run. What matches an event (name, product, channel)
     never changes; its person does, when it is re-identified. -#}
 
 {{
@@ -16,6 +16,8 @@
         ]),
     )
 }}
+
+-- depends_on: {{ ref('int_events_this_run') }}
 
 with
 
@@ -35,7 +37,7 @@ events as (
         channel,
         occurred_at
     {% if is_incremental() -%}
-    from ({{ changed_events(built_after(this)) }}) as changed_events
+    from {{ ref('int_events_this_run') }}
     {%- else -%}
     from {{ ref('fct_events') }}
     {%- endif %}

@@ -1,9 +1,9 @@
 {#- One row per product × UTC date of fct_events: the event counts of rpt_product_daily
     (docs/METRICS.md, Unified).
     Incremental (delete+insert by date): a run recomputes, from all of their events, the days
-    of the fct_events rows written since its own latest run (macro in_stamped_dates). An event's product and occurred_at never change (event_id is the primary
-    key of shared_events) and a re-identified event is re-written, so a day whose persons
-    changed is among them. -#}
+    of the events of int_events_this_run. An event's product and occurred_at never change
+    (event_id is the primary key of shared_events) and a re-identified event is re-written, so
+    a day whose persons changed is among them. -#}
 
 {{
     config(
@@ -14,13 +14,15 @@
     )
 }}
 
+-- depends_on: {{ ref('int_events_this_run') }}
+
 with
 
 events as (
 
     select * from {{ ref('fct_events') }}
     {% if is_incremental() %}
-    where {{ in_stamped_dates('occurred_date', ref('fct_events'), 'occurred_date', built_after(this)) }}
+    where occurred_date in (select occurred_date from {{ ref('int_events_this_run') }})
     {% endif %}
 
 ),

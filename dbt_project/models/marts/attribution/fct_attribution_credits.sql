@@ -2,12 +2,10 @@
     touchpoints has one `direct` row per model. Every touchpoint has a row in every model
     (credit 0 where the model gives it none). attributed_value is rounded to 6 decimals with
     the last touchpoint taking the remainder, so it sums exactly to conversion_value.
-    Incremental (delete+insert by conversion_event_id): a run recomputes only the conversions
-    whose credits can have changed since its own latest run — those int_conversions_valued
-    rewrote (new, revalued by Stripe, or re-identified), and, through the fct_events rows
-    written since (macro changed_events), those of a person with a new or re-identified
-    touchpoint at most the lookback before them and those that held a re-identified touchpoint
-    — giving the rows of a full refresh (DECISIONLOG.md, "Downstream incrementality"). -#}
+    Incremental (delete+insert by conversion_event_id): a run recomputes, from all of
+    fct_events, the conversions of int_conversions_this_run, the only ones whose credits can
+    have changed, giving the rows of a full refresh (DECISIONLOG.md, "Downstream
+    incrementality"). -#}
 
 {{
     config(
@@ -25,7 +23,7 @@
     )
 }}
 
--- depends_on: {{ ref('fct_events') }}
+-- depends_on: {{ ref('fct_events') }}, {{ ref('int_conversions_this_run') }}
 
 {% set models = ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay'] %}
 
@@ -33,64 +31,11 @@ with
 
 {% if is_incremental() %}
 
-{#- This model's latest run, read once. -#}
-{% set latest_run = built_after(this) %}
-
-changed_events as materialized (
-
-    {{ changed_events(latest_run) }}
-
-),
-
-recomputed as materialized (
-
-    -- New conversions and those whose value (refunds), currency or person changed: the rows
-    -- int_conversions_valued wrote since this model's latest run.
-    select conversion_event_id
-    from {{ ref('int_conversions_valued') }}
-    where built_at > {{ latest_run }}
-
-    union
-
-    -- Conversions whose person has a new or re-identified touchpoint in their lookback window.
-    -- Semi-joins here and below, not joins: PostgreSQL then estimates at most the table's rows
-    -- (a join with the CTE was estimated at billions of rows, and every plan looked alike).
-    -- The `in` first: PostgreSQL then reads those persons' conversions by index, where the
-    -- `exists` alone merge-joined all conversions in person order (2.3 → 0.8 s at 10M events).
-    select all_conversions.conversion_event_id
-    from {{ ref('int_conversions_valued') }} as all_conversions
-    where all_conversions.person_id in (
-        select person_id from changed_events
-        where channel is not null
-    )
-    and exists (
-        select 1
-        from changed_events
-        where changed_events.person_id = all_conversions.person_id
-            and changed_events.channel is not null
-            and changed_events.occurred_at <= all_conversions.conversion_at
-            and changed_events.occurred_at >= {{ dbt.dateadd('hour', -24 * var('attribution_lookback_days'), 'all_conversions.conversion_at') }}
-    )
-
-    union
-
-    -- Conversions that held a touchpoint whose person may have changed since: only an
-    -- anonymous event this model saw before is ever re-identified.
-    select stored.conversion_event_id
-    from {{ this }} as stored
-    inner join changed_events
-        on stored.touchpoint_event_id = changed_events.event_id
-    where changed_events.user_id is null
-        and changed_events.channel is not null
-        and {{ merged_before_latest_run('changed_events', latest_run) }}
-
-),
-
 conversions as materialized (
 
     select *
     from {{ ref('int_conversions_valued') }}
-    where conversion_event_id in (select conversion_event_id from recomputed)
+    where conversion_event_id in (select conversion_event_id from {{ ref('int_conversions_this_run') }})
 
 ),
 

@@ -1,9 +1,9 @@
 {#- One row per conversion date × attribution model × channel × campaign × currency: the credits
     of fct_attribution_credits summed, which rpt_channel_attribution joins with the ad spend.
     Incremental (delete+insert by conversion_date): a run recomputes, from all of their credits,
-    the dates of the credits written since its own latest run. fct_attribution_credits replaces
-    all the rows of a conversion it recomputes, and a conversion keeps its date, so every date
-    whose sums changed has a row with a newer stamp. -#}
+    the dates of the conversions of int_conversions_this_run. fct_attribution_credits replaces
+    all the rows of those conversions, and a conversion keeps its date, so every date whose
+    sums changed is among them. -#}
 
 {{
     config(
@@ -14,13 +14,15 @@
     )
 }}
 
+-- depends_on: {{ ref('int_conversions_this_run') }}
+
 with
 
 credits as (
 
     select * from {{ ref('fct_attribution_credits') }}
     {% if is_incremental() %}
-    where {{ in_stamped_dates('conversion_date', ref('fct_attribution_credits'), 'conversion_date', built_after(this)) }}
+    where conversion_date in (select conversion_date from {{ ref('int_conversions_this_run') }})
     {% endif %}
 
 ),

@@ -2,8 +2,9 @@
     by the `last_touch` model to a touchpoint of that ad (docs/METRICS.md, Creative performance; the ad is the touchpoint's
     `utm_content`, the platform its channel).
     Incremental (delete+insert by conversion_date) like fct_channel_credits_daily: a run
-    recomputes, from all of their credits, the dates of the credits written since its own latest
-    run (rebuilt from every credit, it took 3.4–3.9 s of a 10M-event incremental build). A date
+    recomputes, from all of their credits, the dates of the conversions of
+    int_conversions_this_run (rebuilt from every credit, it took 3.4–3.9 s of a 10M-event
+    incremental build). A date
     whose last ad credit moved elsewhere must lose its rows, so each recomputed date also gets a
     row with a null ad_id, which the post-hook deletes. -#}
 
@@ -17,6 +18,8 @@
     )
 }}
 
+-- depends_on: {{ ref('int_conversions_this_run') }}
+
 with
 
 credits as (
@@ -24,7 +27,7 @@ credits as (
     select * from {{ ref('fct_attribution_credits') }}
     where model = 'last_touch'
         {% if is_incremental() -%}
-        and {{ in_stamped_dates('conversion_date', ref('fct_attribution_credits'), 'conversion_date', built_after(this)) }}
+        and conversion_date in (select conversion_date from {{ ref('int_conversions_this_run') }})
         {%- endif %}
 
 ),

@@ -4,9 +4,9 @@
     (the boundary included). Ties in time are ordered by event_id. Funnels have at most
     var('funnel_max_steps', 10) steps.
     Incremental (delete+insert by person_id): a person's steps depend on their own step events
-    only, so a run recomputes, from all their step events, the persons whose events can have
-    changed since its own latest run (macro affected_persons_ctes). A recomputed person left
-    without steps gets a row with a null funnel_name, which the post-hook deletes. -#}
+    only, so a run recomputes, from all their step events, the persons of
+    int_persons_this_run. A recomputed person left without steps gets a row with a null
+    funnel_name, which the post-hook deletes. -#}
 
 {{
     config(
@@ -24,7 +24,7 @@
     )
 }}
 
--- depends_on: {{ ref('fct_events') }}, {{ ref('stg_shared__events') }}
+-- depends_on: {{ ref('int_persons_this_run') }}
 
 {% set max_steps = var('funnel_max_steps', 10) | int %}
 
@@ -32,25 +32,12 @@ with
 
 {% if is_incremental() %}
 
-{{ affected_persons_ctes(built_after(this)) }},
-
-affected_persons as (
-
-    select person_id from changed_events
-    where person_id is not null
-
-    union
-
-    select person_id from regrouped_persons
-
-),
-
 step_events as (
 
-    -- A semi-join (see affected_persons_ctes).
+    -- A semi-join: PostgreSQL reads the persons' rows by the person_id index.
     select *
     from {{ ref('int_funnel_events_matched') }}
-    where person_id in (select person_id from affected_persons)
+    where person_id in (select person_id from {{ ref('int_persons_this_run') }})
 
 ),
 
@@ -151,7 +138,7 @@ steps as (
     -- A recomputed person without any step: a row the post-hook deletes.
     select
         cast(null as {{ dbt.type_string() }}) as funnel_name,
-        affected_persons.person_id,
+        recomputed.person_id,
         cast(null as integer) as step_index,
         cast(null as {{ dbt.type_string() }}) as step_name,
         cast(null as timestamp with time zone) as entered_at,
@@ -160,8 +147,11 @@ steps as (
         cast(null as {{ dbt.type_string() }}) as reached_event_id,
         cast(null as {{ dbt.type_string() }}) as reached_product,
         cast(null as double precision) as seconds_from_previous
-    from affected_persons
-    where affected_persons.person_id not in (select person_id from reached)
+    from {{ ref('int_persons_this_run') }} as recomputed
+    where not exists (
+        select 1 from reached
+        where reached.person_id = recomputed.person_id
+    )
     {% endif %}
 
 ),

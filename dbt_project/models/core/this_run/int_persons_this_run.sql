@@ -1,0 +1,78 @@
+{#- The persons whose events this run's changes can have changed (docs/INCREMENTAL.md), which the
+    models kept per person recompute whole: the person of every event in int_events_this_run,
+    and every person a re-identified event can have belonged to before (`regrouped`): for each
+    anonymous id of a changed anonymous event, its `anon:` person and each user that ever
+    claimed it (through an event carrying both ids, an alias, or a shared_users row with that
+    very id). Only those can have lost events; the others only gained some. -#}
+
+with
+
+changed_events as (
+
+    select * from {{ ref('int_events_this_run') }}
+
+),
+
+reidentified_anonymous_ids as (
+
+    select distinct anonymous_id
+    from changed_events
+    where user_id is null
+        and anonymous_id is not null
+
+),
+
+persons as (
+
+    select
+        person_id,
+        0 as regrouped
+    from changed_events
+    where person_id is not null
+
+    union
+
+    select
+        {{ person_id('null', 'null', 'anonymous_id') }} as person_id,
+        1 as regrouped
+    from reidentified_anonymous_ids
+
+    union
+
+    select
+        fct_events.user_id as person_id,
+        1 as regrouped
+    from {{ ref('fct_events') }} as fct_events
+    where fct_events.user_id is not null
+        and fct_events.anonymous_id in (select anonymous_id from reidentified_anonymous_ids)
+
+    union
+
+    -- (aliases filtered on event_name first, so only they parse their JSON)
+    select
+        aliases.user_id as person_id,
+        1 as regrouped
+    from (
+        select
+            user_id,
+            alias_previous_id
+        from {{ ref('stg_shared__events') }}
+        where event_name = 'alias'
+            and user_id is not null
+    ) as aliases
+    where aliases.alias_previous_id in (select anonymous_id from reidentified_anonymous_ids)
+
+    union
+
+    select
+        anonymous_id as person_id,
+        1 as regrouped
+    from reidentified_anonymous_ids
+
+)
+
+select
+    person_id,
+    max(regrouped) = 1 as regrouped
+from persons
+group by person_id
