@@ -1,7 +1,8 @@
 """The read API's routes (docs/API.md): the marts over HTTP, for keys scoped to a product and marts.
 
 Every `/v1` request goes the same way, in a worker thread: open a warehouse session (503 while
-the warehouse is busy), find the key by its hash (401), take a token from its bucket (429),
+the warehouse is busy), find the key by its hash (401) and, for a mart read, the mart's last
+build in the same statement, take a token from its bucket (429),
 find the mart (404) and check the key may read it (403), parse the query string against the
 mart's contract (400 naming the parameter), answer 304 when `If-None-Match` holds this page's
 ETag, else run one bound statement that always carries the key's product condition. Then the
@@ -41,7 +42,7 @@ from api.dashboard.page import render_sign_in
 from api.dashboard.queries import InvalidFilters, SectionSpec
 from api.dashboard.report import render_dashboard
 from api.docs_page import DOCS_HTML
-from api.keys import KEY_PREFIX, ReadKey, key_from_row, lookup_sql
+from api.keys import KEY_PREFIX, ReadKey, build_from_row, key_from_row, lookup_sql
 from api.openapi import openapi_document
 from api.query import (
     BadParameter,
@@ -78,11 +79,20 @@ def _api_version() -> str:
         return "0"
 
 
+# A mart's last build: (built_at, the dbt invocation id).
+Build = tuple[Any, str]
+
+
 @dataclass
 class Outcome:
     response: Response
     key: ReadKey | None = None
     rows: int | None = None
+
+
+# What a request does once its key is known: (session, key, the build of the mart it named to
+# `ReadApi.serve`, if any) -> its outcome.
+Work = Callable[[Session, ReadKey, Build | None], Outcome]
 
 
 class ReadApi:
@@ -162,13 +172,14 @@ class ReadApi:
 
     # -- the steps of a request
 
-    def serve(self, token: str | None, work: Callable[[Session, ReadKey], Outcome]) -> Outcome:
-        """Authenticate, rate-limit and run `work` in one warehouse session (a worker thread)."""
+    def serve(self, token: str | None, work: Work, mart: str | None = None) -> Outcome:
+        """Authenticate, rate-limit and run `work` in one warehouse session (a worker thread);
+        `mart`'s last build comes with the key, in one statement."""
         assert self.reader is not None
         key: ReadKey | None = None
         try:
             with self.reader.session() as session:
-                key = self._key(session, token)
+                key, built = self._key(session, token, mart)
                 wait = self.rates.take(key.key_id)
                 if wait > 0:
                     raise Refused(
@@ -177,7 +188,7 @@ class ReadApi:
                         f"Authorization: more than {self.rates.rate:g} requests per second for this key",
                         {"Retry-After": retry_after_header(wait)},
                     )
-                outcome = work(session, key)
+                outcome = work(session, key, built)
                 outcome.key = key
                 return outcome
         except Refused as exc:
@@ -188,7 +199,9 @@ class ReadApi:
                 key,
             )
 
-    def _key(self, session: Session, token: str | None) -> ReadKey:
+    def _key(
+        self, session: Session, token: str | None, mart: str | None
+    ) -> tuple[ReadKey, Build | None]:
         unauthorized = {"WWW-Authenticate": "Bearer"}
         if not token:
             raise Refused(
@@ -197,15 +210,16 @@ class ReadApi:
                 "Authorization: missing (send `Authorization: Bearer <key>`)",
                 unauthorized,
             )
-        found = None
+        found = built = None
         if token.startswith(KEY_PREFIX) and len(token) < 200:
-            rows = session.rows(lookup_sql(self.target), [hash_key(token)])
+            rows = session.rows(lookup_sql(self.target), [mart, hash_key(token)])
             found = key_from_row(rows[0] if rows else None)
+            built = build_from_row(rows[0] if rows else None)
         if found is None:
             raise Refused(401, "unauthorized", "Authorization: unknown read key", unauthorized)
         if found.revoked:
             raise Refused(401, "unauthorized", "Authorization: this key was revoked", unauthorized)
-        return found
+        return found, built
 
     def _mart(self, key: ReadKey, name: str) -> Mart:
         mart = self.catalog().get(name)
@@ -215,19 +229,9 @@ class ReadApi:
             raise Refused(403, "forbidden", f"mart: this key may not read {mart.name}")
         return mart
 
-    def builds(self, session: Session, mart: str | None = None) -> dict[str, tuple[Any, str]]:
-        marker = self.reader.marker if self.reader else "?"
-        if mart is None:
-            rows = session.rows("select mart, built_at, invocation_id from acd_mart_builds")
-        else:
-            rows = session.rows(
-                f"select mart, built_at, invocation_id from acd_mart_builds where mart = {marker}",
-                [mart],
-            )
-        return {row[0]: (row[1], row[2]) for row in rows}
-
-    def list_marts(self, session: Session, key: ReadKey) -> Outcome:
-        builds = self.builds(session)
+    def list_marts(self, session: Session, key: ReadKey, built: Build | None) -> Outcome:
+        rows = session.rows("select mart, built_at, invocation_id from acd_mart_builds")
+        builds = {row[0]: (row[1], row[2]) for row in rows}
         data = []
         for mart in (self.catalog().marts[name] for name in self.catalog().names()):
             if not key.may_read(mart):
@@ -281,16 +285,17 @@ class ReadApi:
         self,
         session: Session,
         key: ReadKey,
+        built: Build | None,
         name: str,
         items: list[tuple[str, str]],
         if_none_match: str | None,
     ) -> Outcome:
+        """A page of mart `name`; `built` is its last build (`serve(..., mart=name)`)."""
         mart = self._mart(key, name)
         try:
             page = parse_page(mart, items)
         except BadParameter as exc:
             raise Refused(400, "bad_parameter", str(exc)) from None
-        built = self.builds(session, mart.name).get(mart.name)
         built_at = json_value("timestamp", built[0]) if built else None
         headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
         if built is not None:
@@ -380,16 +385,14 @@ def _state(request: Request) -> ReadApi:
 
 
 async def _audited(
-    request: Request,
-    work: Callable[[Session, ReadKey], Outcome],
-    token: str | None = None,
+    request: Request, work: Work, token: str | None = None, mart: str | None = None
 ) -> Response:
     api = _state(request)
     requested_at = datetime.now(UTC)
     started = time.perf_counter()
     token = token or bearer_token(request.headers.get("authorization"))
     try:
-        outcome = await asyncio.to_thread(api.serve, token, work)
+        outcome = await asyncio.to_thread(api.serve, token, work, mart)
     except Exception as exc:  # a bug: answer 500, log the type only (never the request)
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
         outcome = Outcome(error(500, "internal", "the server failed: see its log"))
@@ -423,7 +426,9 @@ async def read_mart(request: Request) -> Response:
     items = list(request.query_params.multi_items())
     if_none_match = request.headers.get("if-none-match")
     return await _audited(
-        request, lambda session, key: api.read_mart(session, key, name, items, if_none_match)
+        request,
+        lambda session, key, built: api.read_mart(session, key, built, name, items, if_none_match),
+        mart=name,
     )
 
 
@@ -447,7 +452,7 @@ async def dashboard(request: Request) -> Response:
     params = request.query_params
     response = await _audited(
         request,
-        lambda session, key: api.dashboard(session, key, params.get("from"), params.get("to")),
+        lambda session, key, _: api.dashboard(session, key, params.get("from"), params.get("to")),
         token,
     )
     if response.status_code == 401:
