@@ -12,7 +12,6 @@ request is added to the audit log, whatever its status.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import hashlib
 import io
@@ -20,7 +19,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -30,7 +29,6 @@ from typing import Any
 import orjson
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -57,11 +55,11 @@ from api.query import (
 )
 from api.settings import ApiSettings, api_settings
 from api.warehouse import BUSY_RETRY_AFTER, Reader, Session, WarehouseBusy, open_reader
-from serving.errors import Refused, error, json_response, not_allowed
+from serving.app import service_app
+from serving.errors import Refused, error, json_response
 from serving.keys import bearer_token, hash_key
 from serving.metrics import metrics_response
 from serving.ratelimit import TokenBuckets, retry_after_header
-from serving.requestlog import RequestLogging
 from warehouse_db.connection import warehouse_target
 
 log = logging.getLogger("acd.api")
@@ -493,10 +491,6 @@ def _route_label(path: str) -> str:
     return "other"
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error(404, "not_found", f"path: no endpoint {_route_label(request.url.path)}")
-
-
 def create_app(
     target: WarehouseTarget | None = None,
     settings: ApiSettings | None = None,
@@ -513,14 +507,6 @@ def create_app(
         reader_target=reader_target,
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(api.start)
-        try:
-            yield
-        finally:
-            await asyncio.to_thread(api.stop)
-
     routes = [
         Route("/v1/marts", list_marts, methods=["GET"]),
         Route("/v1/marts/{name}", read_mart, methods=["GET"]),
@@ -530,15 +516,13 @@ def create_app(
         Route("/health", health, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: _not_found, 405: not_allowed},
-        middleware=[
-            Middleware(
-                RequestLogging, logger=log, requests=metrics.REQUESTS, route_label=_route_label
-            )
-        ],
+    app = service_app(
+        routes,
+        start=api.start,
+        stop=api.stop,
+        logger=log,
+        requests=metrics.REQUESTS,
+        route_label=_route_label,
     )
     app.state.api = api
     return app
