@@ -1,7 +1,8 @@
 """The read API's routes (docs/API.md): the marts over HTTP, for keys scoped to a product and marts.
 
 Every `/v1` request goes the same way, in a worker thread: open a warehouse session (503 while
-the warehouse is busy), find the key by its hash (401), take a token from its bucket (429),
+the warehouse is busy), find the key by its hash (401) and, for a mart read, the mart's last
+build in the same statement, take a token from its bucket (429),
 find the mart (404) and check the key may read it (403), parse the query string against the
 mart's contract (400 naming the parameter), answer 304 when `If-None-Match` holds this page's
 ETag, else run one bound statement that always carries the key's product condition. Then the
@@ -11,7 +12,6 @@ request is added to the audit log, whatever its status.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import hashlib
 import io
@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -29,7 +29,6 @@ from typing import Any
 import orjson
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -41,7 +40,7 @@ from api.dashboard.page import render_sign_in
 from api.dashboard.queries import InvalidFilters, SectionSpec
 from api.dashboard.report import render_dashboard
 from api.docs_page import DOCS_HTML
-from api.keys import KEY_PREFIX, ReadKey, key_from_row, lookup_sql
+from api.keys import KEY_PREFIX, ReadKey, build_from_row, key_from_row, lookup_sql
 from api.openapi import openapi_document
 from api.query import (
     BadParameter,
@@ -56,11 +55,11 @@ from api.query import (
 )
 from api.settings import ApiSettings, api_settings
 from api.warehouse import BUSY_RETRY_AFTER, Reader, Session, WarehouseBusy, open_reader
-from serving.errors import Refused, error, json_response, not_allowed
+from serving.app import service_app
+from serving.errors import Refused, error, json_response
 from serving.keys import bearer_token, hash_key
 from serving.metrics import metrics_response
 from serving.ratelimit import TokenBuckets, retry_after_header
-from serving.requestlog import RequestLogging
 from warehouse_db.connection import warehouse_target
 
 log = logging.getLogger("acd.api")
@@ -78,11 +77,20 @@ def _api_version() -> str:
         return "0"
 
 
+# A mart's last build: (built_at, the dbt invocation id).
+Build = tuple[Any, str]
+
+
 @dataclass
 class Outcome:
     response: Response
     key: ReadKey | None = None
     rows: int | None = None
+
+
+# What a request does once its key is known: (session, key, the build of the mart it named to
+# `ReadApi.serve`, if any) -> its outcome.
+Work = Callable[[Session, ReadKey, Build | None], Outcome]
 
 
 class ReadApi:
@@ -107,6 +115,7 @@ class ReadApi:
         self._catalog_mtime = 0.0
         self._catalog_checked = 0.0
         self._catalog_lock = threading.Lock()
+        self._openapi: tuple[Catalog, bytes] | None = None
 
     # -- life
 
@@ -160,15 +169,23 @@ class ReadApi:
             self._catalog_checked = now
             return self._catalog
 
+    def openapi(self) -> bytes:
+        """`/openapi.json`: made once per catalog (a few milliseconds of work), not per request."""
+        catalog = self.catalog()
+        if self._openapi is None or self._openapi[0] is not catalog:
+            self._openapi = (catalog, orjson.dumps(openapi_document(catalog, _api_version())))
+        return self._openapi[1]
+
     # -- the steps of a request
 
-    def serve(self, token: str | None, work: Callable[[Session, ReadKey], Outcome]) -> Outcome:
-        """Authenticate, rate-limit and run `work` in one warehouse session (a worker thread)."""
+    def serve(self, token: str | None, work: Work, mart: str | None = None) -> Outcome:
+        """Authenticate, rate-limit and run `work` in one warehouse session (a worker thread);
+        `mart`'s last build comes with the key, in one statement."""
         assert self.reader is not None
         key: ReadKey | None = None
         try:
             with self.reader.session() as session:
-                key = self._key(session, token)
+                key, built = self._key(session, token, mart)
                 wait = self.rates.take(key.key_id)
                 if wait > 0:
                     raise Refused(
@@ -177,7 +194,7 @@ class ReadApi:
                         f"Authorization: more than {self.rates.rate:g} requests per second for this key",
                         {"Retry-After": retry_after_header(wait)},
                     )
-                outcome = work(session, key)
+                outcome = work(session, key, built)
                 outcome.key = key
                 return outcome
         except Refused as exc:
@@ -188,7 +205,9 @@ class ReadApi:
                 key,
             )
 
-    def _key(self, session: Session, token: str | None) -> ReadKey:
+    def _key(
+        self, session: Session, token: str | None, mart: str | None
+    ) -> tuple[ReadKey, Build | None]:
         unauthorized = {"WWW-Authenticate": "Bearer"}
         if not token:
             raise Refused(
@@ -197,15 +216,16 @@ class ReadApi:
                 "Authorization: missing (send `Authorization: Bearer <key>`)",
                 unauthorized,
             )
-        found = None
+        found = built = None
         if token.startswith(KEY_PREFIX) and len(token) < 200:
-            rows = session.rows(lookup_sql(self.target), [hash_key(token)])
+            rows = session.rows(lookup_sql(self.target), [mart, hash_key(token)])
             found = key_from_row(rows[0] if rows else None)
+            built = build_from_row(rows[0] if rows else None)
         if found is None:
             raise Refused(401, "unauthorized", "Authorization: unknown read key", unauthorized)
         if found.revoked:
             raise Refused(401, "unauthorized", "Authorization: this key was revoked", unauthorized)
-        return found
+        return found, built
 
     def _mart(self, key: ReadKey, name: str) -> Mart:
         mart = self.catalog().get(name)
@@ -215,19 +235,9 @@ class ReadApi:
             raise Refused(403, "forbidden", f"mart: this key may not read {mart.name}")
         return mart
 
-    def builds(self, session: Session, mart: str | None = None) -> dict[str, tuple[Any, str]]:
-        marker = self.reader.marker if self.reader else "?"
-        if mart is None:
-            rows = session.rows("select mart, built_at, invocation_id from acd_mart_builds")
-        else:
-            rows = session.rows(
-                f"select mart, built_at, invocation_id from acd_mart_builds where mart = {marker}",
-                [mart],
-            )
-        return {row[0]: (row[1], row[2]) for row in rows}
-
-    def list_marts(self, session: Session, key: ReadKey) -> Outcome:
-        builds = self.builds(session)
+    def list_marts(self, session: Session, key: ReadKey, built: Build | None) -> Outcome:
+        rows = session.rows("select mart, built_at, invocation_id from acd_mart_builds")
+        builds = {row[0]: (row[1], row[2]) for row in rows}
         data = []
         for mart in (self.catalog().marts[name] for name in self.catalog().names()):
             if not key.may_read(mart):
@@ -281,16 +291,17 @@ class ReadApi:
         self,
         session: Session,
         key: ReadKey,
+        built: Build | None,
         name: str,
         items: list[tuple[str, str]],
         if_none_match: str | None,
     ) -> Outcome:
+        """A page of mart `name`; `built` is its last build (`serve(..., mart=name)`)."""
         mart = self._mart(key, name)
         try:
             page = parse_page(mart, items)
         except BadParameter as exc:
             raise Refused(400, "bad_parameter", str(exc)) from None
-        built = self.builds(session, mart.name).get(mart.name)
         built_at = json_value("timestamp", built[0]) if built else None
         headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
         if built is not None:
@@ -380,16 +391,14 @@ def _state(request: Request) -> ReadApi:
 
 
 async def _audited(
-    request: Request,
-    work: Callable[[Session, ReadKey], Outcome],
-    token: str | None = None,
+    request: Request, work: Work, token: str | None = None, mart: str | None = None
 ) -> Response:
     api = _state(request)
     requested_at = datetime.now(UTC)
     started = time.perf_counter()
     token = token or bearer_token(request.headers.get("authorization"))
     try:
-        outcome = await asyncio.to_thread(api.serve, token, work)
+        outcome = await asyncio.to_thread(api.serve, token, work, mart)
     except Exception as exc:  # a bug: answer 500, log the type only (never the request)
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
         outcome = Outcome(error(500, "internal", "the server failed: see its log"))
@@ -423,7 +432,9 @@ async def read_mart(request: Request) -> Response:
     items = list(request.query_params.multi_items())
     if_none_match = request.headers.get("if-none-match")
     return await _audited(
-        request, lambda session, key: api.read_mart(session, key, name, items, if_none_match)
+        request,
+        lambda session, key, built: api.read_mart(session, key, built, name, items, if_none_match),
+        mart=name,
     )
 
 
@@ -447,7 +458,7 @@ async def dashboard(request: Request) -> Response:
     params = request.query_params
     response = await _audited(
         request,
-        lambda session, key: api.dashboard(session, key, params.get("from"), params.get("to")),
+        lambda session, key, _: api.dashboard(session, key, params.get("from"), params.get("to")),
         token,
     )
     if response.status_code == 401:
@@ -464,8 +475,7 @@ async def dashboard(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    api = _state(request)
-    return json_response(200, openapi_document(api.catalog(), _api_version()))
+    return Response(_state(request).openapi(), 200, media_type="application/json")
 
 
 async def docs(request: Request) -> Response:
@@ -488,10 +498,6 @@ def _route_label(path: str) -> str:
     return "other"
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error(404, "not_found", f"path: no endpoint {_route_label(request.url.path)}")
-
-
 def create_app(
     target: WarehouseTarget | None = None,
     settings: ApiSettings | None = None,
@@ -508,14 +514,6 @@ def create_app(
         reader_target=reader_target,
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(api.start)
-        try:
-            yield
-        finally:
-            await asyncio.to_thread(api.stop)
-
     routes = [
         Route("/v1/marts", list_marts, methods=["GET"]),
         Route("/v1/marts/{name}", read_mart, methods=["GET"]),
@@ -525,15 +523,13 @@ def create_app(
         Route("/health", health, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: _not_found, 405: not_allowed},
-        middleware=[
-            Middleware(
-                RequestLogging, logger=log, requests=metrics.REQUESTS, route_label=_route_label
-            )
-        ],
+    app = service_app(
+        routes,
+        start=api.start,
+        stop=api.stop,
+        logger=log,
+        requests=metrics.REQUESTS,
+        route_label=_route_label,
     )
     app.state.api = api
     return app

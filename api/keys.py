@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,8 +134,21 @@ def revoke_read_key(target: WarehouseTarget, key_id: str) -> ReadKey:
 
 
 def lookup_sql(target: WarehouseTarget) -> str:
-    return f"select {COLUMNS} from api_keys where key_sha256 = {placeholder(target)}"
+    """The key of a hash (the second parameter) with the last build of a mart (the first;
+    null for none): `key_from_row` and `build_from_row` read its row. One statement, so that
+    a mart read makes one round trip before its page query."""
+    p = placeholder(target)
+    columns = ", ".join(f"k.{column}" for column in COLUMNS.split(", "))
+    return (
+        f"select {columns}, b.built_at, b.invocation_id from api_keys as k "
+        f"left join acd_mart_builds as b on b.mart = {p} where k.key_sha256 = {p}"
+    )
 
 
-def key_from_row(row: Iterable[Any] | None) -> ReadKey | None:
-    return None if row is None else _row(row)
+def key_from_row(row: Sequence[Any] | None) -> ReadKey | None:
+    return None if row is None else _row(row[:6])
+
+
+def build_from_row(row: Sequence[Any] | None) -> tuple[Any, str] | None:
+    """The mart's (built_at, invocation_id) from a `lookup_sql` row; None if never built."""
+    return None if row is None or row[7] is None else (row[6], row[7])

@@ -204,7 +204,12 @@ def page_sql(
     )
     if api_form is None:
         return statement, params
-    return _api_form_statement(page, statement, api_form), params
+    fixed = {
+        item.column.name for item in page.filters if item.operator == "in" and len(item.values) == 1
+    }
+    if product_column is not None:
+        fixed.add(product_column)
+    return _api_form_statement(page, statement, api_form, fixed), params
 
 
 # -- values written by the database as the API writes them (page_sql's api_form)
@@ -242,8 +247,12 @@ def _api_form(column: Column, value: str, backend: str) -> str:
     return _TIMESTAMP_TEXT[backend].format(value=value)
 
 
-def _api_form_statement(page: Page, inner: str, backend: str) -> str:
-    """`inner`'s rows (at most limit + 1, in its order), with timestamps and decimals as text."""
+def _api_form_statement(page: Page, inner: str, backend: str, fixed: set[str]) -> str:
+    """`inner`'s rows (at most limit + 1, in its order), with timestamps and decimals as text.
+
+    The order leaves out the `fixed` columns (equal to one value in every row): ordering by
+    them changes nothing, and without them PostgreSQL sees that `inner` is in this order
+    already (it drops them from `inner`'s sort) instead of sorting the page again."""
     values = []
     for column in page.output:
         name = _quote(column.name)
@@ -251,8 +260,10 @@ def _api_form_statement(page: Page, inner: str, backend: str) -> str:
     order = ", ".join(
         f"p.{_quote(column.name)} {'desc' if desc else 'asc'} nulls last"
         for column, desc in page.order
+        if column.name not in fixed
     )
-    return f"select {', '.join(values)} from ({inner}) as p order by {order}"
+    statement = f"select {', '.join(values)} from ({inner}) as p"
+    return f"{statement} order by {order}" if order else statement
 
 
 def _after(

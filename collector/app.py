@@ -15,17 +15,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 from acd_analytics.warehouse_url import WarehouseTarget
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -41,11 +38,11 @@ from collector.journal import (
 )
 from collector.keys import KeyStore, KeyStoreUnavailable, WriteKey
 from collector.settings import CollectorSettings, collector_settings
-from serving.errors import RETRY_AFTER_UNAVAILABLE, Refused, error, not_allowed
+from serving.app import service_app
+from serving.errors import RETRY_AFTER_UNAVAILABLE, Refused, error
 from serving.errors import json_response as _json
-from serving.metrics import metrics_response, process_stopped
+from serving.metrics import metrics_response
 from serving.ratelimit import TokenBuckets, retry_after_header
-from serving.requestlog import RequestLogging
 from warehouse_db.connection import warehouse_target
 
 log = logging.getLogger("acd.collector")
@@ -426,10 +423,6 @@ async def prometheus(request: Request) -> Response:
     return metrics_response()
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error(404, "not_found", f"path: no endpoint {_route_label(request.url.path)}")
-
-
 def _route_label(path: str) -> str:
     """The path as a metric label and in logs: no write key, bounded cardinality."""
     if path.startswith("/v1/projects/"):
@@ -454,15 +447,6 @@ def create_app(
         target or warehouse_target(), settings or collector_settings(), key_ttl=key_ttl
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        collector.start()
-        try:
-            yield
-        finally:
-            await asyncio.to_thread(collector.stop)
-            process_stopped()
-
     routes = [
         Route("/v1/pixel/{kind}", pixel, methods=["GET"]),
         Route("/v1/projects/{write_key}/settings", project_settings, methods=["GET"]),
@@ -472,21 +456,16 @@ def create_app(
         Route("/ready", ready, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: _not_found, 405: not_allowed},
-        middleware=[
-            # CORS for browsers: preflights answered, the request's origin mirrored on every
-            # answer; which origins a key accepts is checked per request.
-            Middleware(
-                RequestLogging,
-                logger=log,
-                requests=metrics.REQUESTS,
-                route_label=_route_label,
-                cors=True,
-            )
-        ],
+    app = service_app(
+        routes,
+        start=collector.start,
+        stop=collector.stop,
+        logger=log,
+        requests=metrics.REQUESTS,
+        route_label=_route_label,
+        # CORS for browsers: preflights answered, the request's origin mirrored on every
+        # answer; which origins a key accepts is checked per request.
+        cors=True,
     )
     app.state.collector = collector
     return app

@@ -80,6 +80,8 @@ def warehouse(tmp_path: Path) -> str:
         [("limit", "7"), ("order", "-seen_at")],
         [("limit", "9"), ("order", "fine,-ratio")],
         [("limit", "5"), ("order", "day"), ("amount[gte]", "0")],
+        # flag is one value on the page: the outer select does not order by it
+        [("limit", "4"), ("order", "flag,-ratio"), ("flag", "true")],
     ],
 )
 def test_duckdb_writes_a_pages_values_as_json_value_does(

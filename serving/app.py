@@ -1,0 +1,66 @@
+"""The Starlette app of a service, built the same way for the collector and the read API.
+
+A service gives its routes, how to start and stop the state it serves from (run in a worker
+thread, so that start-up I/O does not hold the event loop), and how a path is named in logs and
+metrics (`serving.requestlog`); unknown paths and methods answer the `{"code", "message"}` body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from prometheus_client import Counter
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from serving.errors import error, not_allowed
+from serving.metrics import process_stopped
+from serving.requestlog import RequestLogging
+
+
+def service_app(
+    routes: Sequence[BaseRoute],
+    *,
+    start: Callable[[], None],
+    stop: Callable[[], None],
+    logger: logging.Logger,
+    requests: Counter,
+    route_label: Callable[[str], str],
+    cors: bool = False,
+) -> Starlette:
+    """The ASGI app: `routes`, `start` before the first request and `stop` after the last,
+    each request counted in `requests` and logged when it fails (with `cors`, browsers'
+    preflights answered and the request's origin mirrored)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.to_thread(start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(stop)
+            process_stopped()
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return error(404, "not_found", f"path: no endpoint {route_label(request.url.path)}")
+
+    return Starlette(
+        routes=list(routes),
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_allowed},
+        middleware=[
+            Middleware(
+                RequestLogging,
+                logger=logger,
+                requests=requests,
+                route_label=route_label,
+                cors=cors,
+            )
+        ],
+    )
