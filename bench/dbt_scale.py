@@ -304,7 +304,10 @@ def run_project(
     )
     rebuild_nodes: dict[str, float] = {}
     if per_model:
-        dbt(target, ["run", "--full-refresh", "--select", *MODELS], work, project)
+        # With the views they read: on PostgreSQL, rebuilding fct_events drops its dependent
+        # views (cascade), and fct_attribution_credits' full refresh reads one of them.
+        selected = [*MODELS, "int_touchpoints_matched"]
+        dbt(target, ["run", "--full-refresh", "--select", *selected], work, project)
         rebuild_nodes = node_times(work)
     return ProjectRun(
         daily, full, incremental_build, partition_run, incremental_nodes, rebuild_nodes
