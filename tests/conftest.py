@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -26,7 +26,10 @@ from warehouse_db.migrations import migrate
 
 def pytest_configure(config: pytest.Config) -> None:
     """The dbt manifest, current, before any test module imports the Dagster code location
-    (which only reads it)."""
+    (which only reads it). Under pytest-xdist the controller makes it before it starts the
+    workers, which then only read it."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
     from orchestration.defs.dbt.project import ensure_manifest
 
     ensure_manifest()
@@ -104,6 +107,32 @@ def migrated_templates(
 
     try:
         yield Lazy()
+    finally:
+        for admin, database in databases:
+            drop_postgres_database(admin, database)
+
+
+@pytest.fixture(scope="session")
+def session_warehouse(
+    request: pytest.FixtureRequest, migrated_templates: dict[str, WarehouseTarget]
+) -> Iterator[Callable[[str, Path], WarehouseTarget]]:
+    """`session_warehouse(backend, work_dir)`: a new migrated warehouse (on DuckDB, a file in
+    `work_dir`) kept until the end of the session, for a build that tests share and only read."""
+    databases: list[tuple[WarehouseTarget, str]] = []
+
+    def make(backend: str, work_dir: Path) -> WarehouseTarget:
+        template = migrated_templates[backend]
+        if backend == "duckdb":
+            path = work_dir / "warehouse.duckdb"
+            shutil.copyfile(str(template.duckdb_path), path)
+            return parse_warehouse_url(f"duckdb:///{path}")
+        admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
+        database = create_postgres_database(admin, template.database)
+        databases.append((admin, database))
+        return parse_warehouse_url(postgres_database_url(admin, database))
+
+    try:
+        yield make
     finally:
         for admin, database in databases:
             drop_postgres_database(admin, database)
