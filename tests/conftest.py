@@ -188,29 +188,3 @@ def warehouse(request: pytest.FixtureRequest, backend: str) -> WarehouseTarget:
     target = fresh_warehouse(request, backend, migrated=True)
     assert migrate(target) == []  # the copy is current: migrating it applies nothing
     return target
-
-
-# Under pytest-xdist (`make test`: `-n 2 --dist loadgroup`) each group runs on one worker: the
-# tests that share a build made once per session or module get it built once, and the tests that
-# run dbt or Dagster in the project's own dbt_project/target and logs never overlap.
-SHARED_BUILDS = ("built_worlds", "built_empty_warehouses")
-MODULE_BUILDS = ("built_targets",)
-PROJECT_DIR_MODULES = (
-    "test_build_guard.py",
-    "test_dbt_build_config.py",
-    "test_ingest_assets.py",
-    "test_pipeline.py",
-    "test_secret_sweep.py",
-)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        group = next((name for name in SHARED_BUILDS if name in item.fixturenames), None)
-        if group is None and any(name in item.fixturenames for name in MODULE_BUILDS):
-            group = item.nodeid.split("::")[0]
-        if group is None and item.path.name in PROJECT_DIR_MODULES:
-            group = "project_dir"
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
