@@ -44,9 +44,12 @@ test: install $(JS_CLIENTS)
 	PYTHON=$(PYTHON) UV=$(UV) bash sdk/scripts/test_standalone.sh
 	$(BIN)/pytest
 
-# Everything that needs no dbt build and no Dagster run (the tests not marked `slow`).
+# Everything that needs no dbt build and no Dagster run (the tests not marked `slow`), on two
+# pytest-xdist workers: these tests mostly wait on PostgreSQL, a subprocess or a socket, and
+# each has its own warehouse. (The whole suite runs in one process: its builds are shared per
+# session, and xdist 3.8's `loadgroup` does not group tests under pytest 9.)
 test-fast: install $(JS_CLIENTS)
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n 2 -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,13 +3,17 @@
 PostgreSQL comes from `ACD_TEST_POSTGRES_URL` (default: the local service as `postgres`).
 When it cannot be reached the PostgreSQL cases skip with the reason, unless
 `ACD_REQUIRE_POSTGRES=1` (CI), where they fail instead.
+
+A migrated warehouse is a copy of one migrated once per backend per session (a file copy on
+DuckDB, `CREATE DATABASE ... TEMPLATE` on PostgreSQL): copying takes a tenth of migrating.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -22,7 +26,10 @@ from warehouse_db.migrations import migrate
 
 def pytest_configure(config: pytest.Config) -> None:
     """The dbt manifest, current, before any test module imports the Dagster code location
-    (which only reads it)."""
+    (which only reads it). Under pytest-xdist the controller makes it before it starts the
+    workers, which then only read it."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
     from orchestration.defs.dbt.project import ensure_manifest
 
     ensure_manifest()
@@ -30,6 +37,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def create_postgres_database(admin: WarehouseTarget, template: str | None = None) -> str:
+    """A brand-new database on `admin`'s server (a copy of `template` if given); its name."""
+    database = f"acd_test_{uuid.uuid4().hex[:12]}"
+    statement = sql.SQL("create database {}").format(sql.Identifier(database))
+    if template is not None:
+        statement += sql.SQL(" template {}").format(sql.Identifier(template))
+    with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
+        conn.execute(statement)
+    return database
+
+
+def drop_postgres_database(admin: WarehouseTarget, database: str) -> None:
+    """Drop `database` and the roles made for it (`acd-warehouse roles`, the read API's keys),
+    which are named after it."""
+    with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
+        )
+        for (role,) in conn.execute(
+            "select rolname from pg_roles where rolname like %s", (database + "\\_%",)
+        ).fetchall():
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+
+
+def postgres_database_url(admin: WarehouseTarget, database: str) -> str:
+    return admin.url.rsplit("/", 1)[0] + f"/{database}"
 
 
 @pytest.fixture(scope="session")
@@ -48,25 +83,85 @@ def postgres_admin() -> WarehouseTarget:
     return target
 
 
-@pytest.fixture
-def postgres_url(postgres_admin: WarehouseTarget) -> Iterator[str]:
-    """The URL of a brand-new PostgreSQL database, dropped (with its roles) after the test."""
-    database = f"acd_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin.postgres_conninfo or "", autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-    url = postgres_admin.url.rsplit("/", 1)[0] + f"/{database}"
+@pytest.fixture(scope="session")
+def migrated_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, WarehouseTarget]]:
+    """Per backend, a warehouse migrated to the latest version once per session (lazily), only
+    ever copied: `fresh_warehouse(..., migrated=True)`."""
+    databases: list[tuple[WarehouseTarget, str]] = []
+
+    class Lazy(dict[str, WarehouseTarget]):
+        def __missing__(self, backend: str) -> WarehouseTarget:
+            if backend == "duckdb":
+                path = tmp_path_factory.mktemp("migrated_template") / "warehouse.duckdb"
+                target = parse_warehouse_url(f"duckdb:///{path}")
+            else:
+                admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
+                database = create_postgres_database(admin)
+                databases.append((admin, database))
+                target = parse_warehouse_url(postgres_database_url(admin, database))
+            migrate(target)  # closes its connection: a template must have none
+            self[backend] = target
+            return target
+
     try:
-        yield url
+        yield Lazy()
     finally:
-        with psycopg.connect(postgres_admin.postgres_conninfo or "", autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
-            )
-            # Roles made by `acd-warehouse roles` are named after their database.
-            for (role,) in admin.execute(
-                "select rolname from pg_roles where rolname like %s", (database + "\\_%",)
-            ).fetchall():
-                admin.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+        for admin, database in databases:
+            drop_postgres_database(admin, database)
+
+
+@pytest.fixture(scope="session")
+def session_warehouse(
+    request: pytest.FixtureRequest, migrated_templates: dict[str, WarehouseTarget]
+) -> Iterator[Callable[[str, Path], WarehouseTarget]]:
+    """`session_warehouse(backend, work_dir)`: a new migrated warehouse (on DuckDB, a file in
+    `work_dir`) kept until the end of the session, for a build that tests share and only read."""
+    databases: list[tuple[WarehouseTarget, str]] = []
+
+    def make(backend: str, work_dir: Path) -> WarehouseTarget:
+        template = migrated_templates[backend]
+        if backend == "duckdb":
+            path = work_dir / "warehouse.duckdb"
+            shutil.copyfile(str(template.duckdb_path), path)
+            return parse_warehouse_url(f"duckdb:///{path}")
+        admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
+        database = create_postgres_database(admin, template.database)
+        databases.append((admin, database))
+        return parse_warehouse_url(postgres_database_url(admin, database))
+
+    try:
+        yield make
+    finally:
+        for admin, database in databases:
+            drop_postgres_database(admin, database)
+
+
+def fresh_warehouse(
+    request: pytest.FixtureRequest, backend: str, *, migrated: bool
+) -> WarehouseTarget:
+    """A new warehouse for this test, dropped after it: empty, or a copy of the session's
+    migrated template."""
+    if backend == "duckdb":
+        path = request.getfixturevalue("tmp_path") / "warehouse.duckdb"
+        if migrated:
+            template = request.getfixturevalue("migrated_templates")["duckdb"]
+            shutil.copyfile(str(template.duckdb_path), path)
+        return parse_warehouse_url(f"duckdb:///{path}")
+    admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
+    template_name = None
+    if migrated:
+        template_name = request.getfixturevalue("migrated_templates")["postgres"].database
+    database = create_postgres_database(admin, template_name)
+    request.addfinalizer(lambda: drop_postgres_database(admin, database))
+    return parse_warehouse_url(postgres_database_url(admin, database))
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a brand-new PostgreSQL database, dropped (with its roles) after the test."""
+    return fresh_warehouse(request, "postgres", migrated=False).url
 
 
 @pytest.fixture
@@ -75,14 +170,21 @@ def duckdb_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def empty_warehouse(request: pytest.FixtureRequest) -> WarehouseTarget:
-    """A fresh, never-migrated warehouse; the test runs once per backend."""
-    url = request.getfixturevalue("duckdb_url" if request.param == "duckdb" else "postgres_url")
-    return parse_warehouse_url(url)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend of `warehouse` and `empty_warehouse`: each test runs once per backend (a
+    test that needs one parametrizes `backend` itself)."""
+    return str(request.param)
 
 
 @pytest.fixture
-def warehouse(empty_warehouse: WarehouseTarget) -> WarehouseTarget:
-    """A fresh warehouse at the latest migration; the test runs once per backend."""
-    migrate(empty_warehouse)
-    return empty_warehouse
+def empty_warehouse(request: pytest.FixtureRequest, backend: str) -> WarehouseTarget:
+    """A fresh, never-migrated warehouse."""
+    return fresh_warehouse(request, backend, migrated=False)
+
+
+@pytest.fixture
+def warehouse(request: pytest.FixtureRequest, backend: str) -> WarehouseTarget:
+    """A fresh warehouse at the latest migration."""
+    target = fresh_warehouse(request, backend, migrated=True)
+    assert migrate(target) == []  # the copy is current: migrating it applies nothing
+    return target

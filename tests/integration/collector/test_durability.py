@@ -97,7 +97,7 @@ def test_kill_9_mid_stream_loses_nothing_acknowledged(
     assert {str(row[0]) for row in rows} == expected
 
 
-@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
+@pytest.mark.parametrize("backend", ["postgres"])
 def test_two_collectors_into_one_postgresql_store_each_event_once(
     warehouse: WarehouseTarget, write_key: str, tmp_path: Path
 ) -> None:
@@ -140,7 +140,7 @@ conn.close()
 """
 
 
-@pytest.mark.parametrize("empty_warehouse", ["duckdb"], indirect=True)
+@pytest.mark.parametrize("backend", ["duckdb"])
 def test_a_duckdb_file_held_elsewhere_is_waited_for(
     warehouse: WarehouseTarget, write_key: str, tmp_path: Path
 ) -> None:
@@ -172,7 +172,7 @@ def test_a_duckdb_file_held_elsewhere_is_waited_for(
         stop_server(running)
 
 
-@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
+@pytest.mark.parametrize("backend", ["postgres"])
 def test_postgresql_stopped_mid_load_loses_and_duplicates_nothing(
     warehouse: WarehouseTarget, write_key: str, tmp_path: Path
 ) -> None:

@@ -318,7 +318,7 @@ def test_rate_limit_answers_429_with_retry_after(
         stop_server(running)
 
 
-@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
+@pytest.mark.parametrize("backend", ["postgres"])
 def test_journal_over_budget_answers_503(
     warehouse: WarehouseTarget, write_key: str, tmp_path: Path
 ) -> None:

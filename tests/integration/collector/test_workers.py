@@ -20,7 +20,7 @@ def sample(metrics: str, name: str) -> float:
     return float(match.group(1))
 
 
-@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
+@pytest.mark.parametrize("backend", ["postgres"])
 def test_metrics_add_up_every_worker(
     warehouse: WarehouseTarget, write_key: str, tmp_path: Path
 ) -> None:

@@ -1,8 +1,7 @@
 """The dashboard of a warehouse with nothing in it yet: a "no data yet" panel per section.
 
-The warehouse is migrated and dbt builds the marts the dashboard reads (with their seeds and
-everything upstream; the data tests are left out, `test_core_empty.py` runs those on empty
-marts), so every mart exists and has no rows.
+The warehouse is the session's `built_empty`: migrated, with the whole dbt project built on it
+and no source rows, so every mart exists and has no rows.
 """
 
 from __future__ import annotations
@@ -13,24 +12,15 @@ import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from api.dashboard import SECTION_KEYS, write_report
-from api.dashboard.queries import SECTIONS
 from tests.integration.dashboard.conftest import parse_report
-from tests.integration.dbt.conftest import dbt_in
 
 pytestmark = pytest.mark.slow
 
 
 def test_an_empty_warehouse_renders_no_data_yet_panels(
-    warehouse: WarehouseTarget, tmp_path: Path
+    built_empty: WarehouseTarget, tmp_path: Path
 ) -> None:
-    marts = sorted({f"+{mart}" for spec in SECTIONS for mart in spec.marts})
-    dbt_in(
-        warehouse,
-        ["build", "--select", *marts, "--resource-type", "seed", "--resource-type", "model"],
-        tmp_path,
-    )
-
-    report = write_report(warehouse, tmp_path / "report.html")
+    report = write_report(built_empty, tmp_path / "report.html")
 
     assert report.sections_with_data == 0
     page = parse_report(report.path)

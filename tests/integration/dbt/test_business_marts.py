@@ -13,20 +13,17 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
-from psycopg import sql as pg_sql
+from acd_analytics.warehouse_url import WarehouseTarget
 
 from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
-from warehouse_db.migrations import migrate
 
 pytestmark = pytest.mark.slow
 
@@ -720,40 +717,31 @@ def _dbt_build(target: WarehouseTarget, work: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built_duckdb(tmp_path_factory: pytest.TempPathFactory) -> WarehouseTarget:
-    work = tmp_path_factory.mktemp("business_duckdb")
-    target = parse_warehouse_url(f"duckdb:///{work / 'warehouse.duckdb'}")
-    migrate(target)
-    load_world(target)
-    _dbt_build(target, work)
-    return target
+def built_targets(
+    session_warehouse: Callable[[str, Path], WarehouseTarget],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, WarehouseTarget]:
+    """The hand-built rows, loaded and built once per backend (lazily) for the whole module."""
 
+    class Lazy(dict[str, WarehouseTarget]):
+        def __missing__(self, backend: str) -> WarehouseTarget:
+            work = tmp_path_factory.mktemp(f"business_{backend}")
+            target = session_warehouse(backend, work)
+            load_world(target)
+            _dbt_build(target, work)
+            self[backend] = target
+            return target
 
-@pytest.fixture(scope="module")
-def built_postgres(
-    postgres_admin: WarehouseTarget, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WarehouseTarget]:
-    database = f"acd_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin.postgres_conninfo or "", autocommit=True) as admin:
-        admin.execute(pg_sql.SQL("create database {}").format(pg_sql.Identifier(database)))
-    target = parse_warehouse_url(postgres_admin.url.rsplit("/", 1)[0] + f"/{database}")
-    try:
-        migrate(target)
-        load_world(target)
-        _dbt_build(target, tmp_path_factory.mktemp("business_postgres"))
-        yield target
-    finally:
-        with psycopg.connect(postgres_admin.postgres_conninfo or "", autocommit=True) as admin:
-            admin.execute(
-                pg_sql.SQL("drop database if exists {} with (force)").format(
-                    pg_sql.Identifier(database)
-                )
-            )
+    return Lazy()
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def built(request: pytest.FixtureRequest) -> WarehouseTarget:
-    return request.getfixturevalue(f"built_{request.param}")
+def built(
+    request: pytest.FixtureRequest, built_targets: dict[str, WarehouseTarget]
+) -> WarehouseTarget:
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
+    return built_targets[request.param]
 
 
 def rows(target: WarehouseTarget, sql: str) -> list[tuple[Any, ...]]:
@@ -1036,8 +1024,9 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 @pytest.mark.postgres
 def test_marts_are_identical_on_duckdb_and_postgres(
-    built_duckdb: WarehouseTarget, built_postgres: WarehouseTarget
+    built_targets: dict[str, WarehouseTarget], postgres_admin: WarehouseTarget
 ) -> None:
+    built_duckdb, built_postgres = built_targets["duckdb"], built_targets["postgres"]
     for mart in BUSINESS_MARTS:
         duck = sorted(
             (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
-from tests.integration.dbt.conftest import RunDbt, query
+from tests.integration.dbt.conftest import query
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ CORE_MARTS = (
 )
 
 
-def test_core_marts_build_empty(warehouse: WarehouseTarget, run_dbt: RunDbt) -> None:
-    run_dbt(warehouse, ["build", "--select", "+core", "+marts.funnels", "+marts.attribution"])
+def test_core_marts_build_empty(built_empty: WarehouseTarget) -> None:
+    """`built_empty` ran `dbt build` (every model, data test and unit test) with no source rows."""
     for mart in CORE_MARTS:
-        assert query(warehouse, f"select count(*) from marts.{mart}") == [(0,)], mart
+        assert query(built_empty, f"select count(*) from marts.{mart}") == [(0,)], mart

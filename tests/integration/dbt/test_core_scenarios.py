@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from acd_analytics import Client
-from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
-from psycopg import sql
+from acd_analytics.warehouse_url import WarehouseTarget
 
 from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
-from warehouse_db.migrations import migrate
 
 pytestmark = pytest.mark.slow
 
@@ -452,56 +449,23 @@ CORE_SELECTOR = [
 ]
 
 
-def _postgres_database(admin: WarehouseTarget) -> str:
-    database = f"acd_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-    return database
-
-
-def _drop_postgres_database(admin: WarehouseTarget, database: str) -> None:
-    with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
-        )
-
-
-def _build(
-    backend: str, request: pytest.FixtureRequest, work_dir: Path, cleanup: list[str]
-) -> WarehouseTarget:
-    if backend == "duckdb":
-        target = parse_warehouse_url(f"duckdb:///{work_dir / 'warehouse.duckdb'}")
-    else:
-        admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
-        database = _postgres_database(admin)
-        cleanup.append(database)
-        target = parse_warehouse_url(admin.url.rsplit("/", 1)[0] + f"/{database}")
-    migrate(target)
-    write_scenario(target, work_dir / "spool")
-    run_dbt(target, ["build", *CORE_SELECTOR], work_dir)
-    return target
-
-
 @pytest.fixture(scope="module")
 def built_targets(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, WarehouseTarget]]:
+    session_warehouse: Callable[[str, Path], WarehouseTarget],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, WarehouseTarget]:
     """The scenario, written and built once per backend (lazily) for the whole module."""
-    targets: dict[str, WarehouseTarget] = {}
-    cleanup: list[str] = []
 
     class Lazy(dict[str, WarehouseTarget]):
         def __missing__(self, backend: str) -> WarehouseTarget:
             work_dir = tmp_path_factory.mktemp(f"core_{backend}")
-            self[backend] = _build(backend, request, work_dir, cleanup)
-            return self[backend]
+            target = session_warehouse(backend, work_dir)
+            write_scenario(target, work_dir / "spool")
+            run_dbt(target, ["build", *CORE_SELECTOR], work_dir)
+            self[backend] = target
+            return target
 
-    lazy = Lazy(targets)
-    try:
-        yield lazy
-    finally:
-        for database in cleanup:
-            _drop_postgres_database(request.getfixturevalue("postgres_admin"), database)
+    return Lazy()
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

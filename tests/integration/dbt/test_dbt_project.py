@@ -10,15 +10,14 @@ import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from orchestration.defs.dbt.project import ensure_manifest
-from tests.integration.dbt.conftest import RunDbt, query
-
-pytestmark = pytest.mark.slow
+from tests.integration.dbt.conftest import query
 
 
-def test_build_on_an_empty_warehouse(warehouse: WarehouseTarget, run_dbt: RunDbt) -> None:
-    run_dbt(warehouse, ["build"])
+@pytest.mark.slow
+def test_build_on_an_empty_warehouse(built_empty: WarehouseTarget) -> None:
+    """`built_empty` is the whole project built on a migrated warehouse with no source rows."""
     schemas = {
-        row[0] for row in query(warehouse, "select schema_name from information_schema.schemata")
+        row[0] for row in query(built_empty, "select schema_name from information_schema.schemata")
     }
     dbt_schemas = {
         s for s in schemas if s in {"staging", "intermediate", "marts"} or s.endswith("_staging")
