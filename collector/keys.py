@@ -145,11 +145,16 @@ def lookup_key(target: WarehouseTarget, key: str) -> WriteKey | None:
     return WriteKey(row[0], row[1], _origins(row[2]), row[3], row[4])
 
 
+LOOKUP_PATIENCE_S = 2.0  # how long a key lookup waits for a busy DuckDB file
+LOOKUP_RETRY_S = 0.05
+
+
 class KeyStore:
     """Cached `lookup_key`, safe to call from many threads.
 
     Known keys are cached for `ttl` seconds, unknown ones for `negative_ttl`; when the
-    warehouse cannot be read, a key seen before keeps its last answer.
+    warehouse cannot be read, a key seen before keeps its last answer, and a new key's lookup
+    waits up to LOOKUP_PATIENCE_S for a DuckDB file another process holds.
     """
 
     def __init__(self, target: WarehouseTarget, ttl: float = 30.0, negative_ttl: float = 5.0):
@@ -172,14 +177,25 @@ class KeyStore:
         now = time.monotonic()
         if entry is not None and entry[0] >= now:
             return entry[1]
-        try:
-            found = lookup_key(self._target, key)
-        except Exception as exc:
-            if entry is not None:
-                return entry[1]
-            raise KeyStoreUnavailable(
-                f"cannot read the write keys from {self._target.redacted()}: {type(exc).__name__}"
-            ) from None
+        # A DuckDB file is held for moments by other processes (a build, a reader): for a key
+        # with no answer to fall back on, try again for a little while before a 503.
+        busy_file = self._target.backend == "duckdb" and entry is None
+        patience = LOOKUP_PATIENCE_S if busy_file else 0.0
+        deadline = now + patience
+        while True:
+            try:
+                found = lookup_key(self._target, key)
+                break
+            except Exception as exc:
+                if time.monotonic() < deadline:
+                    time.sleep(LOOKUP_RETRY_S)
+                    continue
+                if entry is not None:
+                    return entry[1]
+                raise KeyStoreUnavailable(
+                    f"cannot read the write keys from {self._target.redacted()}: "
+                    f"{type(exc).__name__}"
+                ) from None
         ttl = self._ttl if found is not None else self._negative_ttl
         with self._lock:
             if len(self._cache) > 100_000:

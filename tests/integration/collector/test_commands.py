@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
-from collector.keys import hash_key, lookup_key
+from collector.keys import KeyStore, create_key, hash_key, lookup_key
 from orchestration.cli import main
 from tests.integration.sdk.conftest import query
 
@@ -51,3 +54,30 @@ def test_keys_create_refuses_a_bad_product(
     monkeypatch.setenv("ACD_WAREHOUSE_URL", warehouse.url)
     status, out, err = run(capsys, "keys", "create", "--product", "Not A Slug")
     assert status == 1 and "--product" in err and out == ""
+
+
+@pytest.mark.parametrize("backend", ["duckdb"])
+def test_a_key_lookup_waits_for_a_duckdb_file_another_process_holds(
+    warehouse: WarehouseTarget,
+) -> None:
+    """A key not yet cached is looked up even while another process holds the DuckDB file
+    for a moment (a build, a reader): the collector waits instead of answering 503."""
+    key = create_key(warehouse, "portal28", [])[1]
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"conn = duckdb.connect({str(warehouse.duckdb_path)!r})\n"
+            "print('held', flush=True)\n"
+            "time.sleep(0.5)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        found = KeyStore(warehouse).lookup(key)
+    finally:
+        holder.wait(timeout=30)
+    assert found is not None and found.product == "portal28"
