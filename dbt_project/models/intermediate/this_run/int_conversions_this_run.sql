@@ -7,8 +7,10 @@
       (new, revalued by Stripe, or re-identified);
     - those of a person with a changed channel event at most the lookback before them
       (boundary included);
-    - every conversion of a regrouped person (int_persons_this_run), which may have held a
-      touchpoint that has left the person since. -#}
+    - the conversions of a regrouped person (int_persons_this_run), which may have held a
+      touchpoint that has left the person since, from the earliest changed anonymous channel
+      event to the lookback after the latest: a touchpoint that left its person is such an
+      event, credited only to conversions at most the lookback after it. -#}
 
 with
 
@@ -20,6 +22,19 @@ changed_touchpoints as (
     from {{ ref('int_events_this_run') }}
     where channel is not null
         and person_id is not null
+
+),
+
+-- The span of conversions a touchpoint leaving its person can have been credited to.
+reidentified_touchpoint_span as (
+
+    select
+        min(occurred_at) as earliest_at,
+        max(occurred_at) as latest_at
+    from {{ ref('int_events_this_run') }}
+    where channel is not null
+        and user_id is null
+        and anonymous_id is not null
 
 ),
 
@@ -59,10 +74,13 @@ recomputed as (
 
     select conversions.conversion_event_id
     from conversions
+    cross join reidentified_touchpoint_span
     where conversions.person_id in (
         select person_id from {{ ref('int_persons_this_run') }}
         where regrouped
     )
+        and conversions.conversion_at >= reidentified_touchpoint_span.earliest_at
+        and conversions.conversion_at <= {{ dbt.dateadd('hour', 24 * var('attribution_lookback_days'), 'reidentified_touchpoint_span.latest_at') }}
 
 )
 
