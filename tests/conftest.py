@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -37,6 +38,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+T = TypeVar("T")
+
+
+class PerBackend(dict[str, T]):
+    """`make(backend)` per backend, made on first use and kept (not kept if `make` raises)."""
+
+    def __init__(self, make: Callable[[str], T]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, backend: str) -> T:
+        self[backend] = self.make(backend)
+        return self[backend]
+
+
+def pick_backend(request: pytest.FixtureRequest, per_backend: Mapping[str, T]) -> T:
+    """`per_backend[request.param]` for a fixture parametrized by `BACKENDS`; on PostgreSQL it
+    skips (or fails in CI) first when PostgreSQL is unreachable."""
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_admin")
+    return per_backend[request.param]
 
 
 def create_postgres_database(admin: WarehouseTarget, template: str | None = None) -> str:
@@ -91,22 +114,20 @@ def migrated_templates(
     ever copied: `fresh_warehouse(..., migrated=True)`."""
     databases: list[tuple[WarehouseTarget, str]] = []
 
-    class Lazy(dict[str, WarehouseTarget]):
-        def __missing__(self, backend: str) -> WarehouseTarget:
-            if backend == "duckdb":
-                path = tmp_path_factory.mktemp("migrated_template") / "warehouse.duckdb"
-                target = parse_warehouse_url(f"duckdb:///{path}")
-            else:
-                admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
-                database = create_postgres_database(admin)
-                databases.append((admin, database))
-                target = parse_warehouse_url(postgres_database_url(admin, database))
-            migrate(target)  # closes its connection: a template must have none
-            self[backend] = target
-            return target
+    def make(backend: str) -> WarehouseTarget:
+        if backend == "duckdb":
+            path = tmp_path_factory.mktemp("migrated_template") / "warehouse.duckdb"
+            target = parse_warehouse_url(f"duckdb:///{path}")
+        else:
+            admin: WarehouseTarget = request.getfixturevalue("postgres_admin")
+            database = create_postgres_database(admin)
+            databases.append((admin, database))
+            target = parse_warehouse_url(postgres_database_url(admin, database))
+        migrate(target)  # closes its connection: a template must have none
+        return target
 
     try:
-        yield Lazy()
+        yield PerBackend(make)
     finally:
         for admin, database in databases:
             drop_postgres_database(admin, database)

@@ -22,7 +22,7 @@ from acd_sample_world.fake_apis.server import SampleWorldServer
 from acd_sample_world.seed import seed_world
 
 from orchestration.commands.ingest import run_ingest
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, PerBackend, pick_backend
 from tests.integration.dbt.conftest import dbt_in
 
 # A fixed world: the same people, ads and Stripe objects on every run and both backends.
@@ -59,21 +59,17 @@ def built_worlds(
     """Each backend seeded, ingested and built once (lazily) for the whole session: the tests
     that share it only read it."""
 
-    class Lazy(dict[str, Built]):
-        def __missing__(self, backend: str) -> Built:
-            work_dir = tmp_path_factory.mktemp(f"sample_world_{backend}")
-            target = session_warehouse(backend, work_dir)
-            self[backend] = Built(target, seed_ingest_build(target, work_dir), work_dir)
-            return self[backend]
+    def build(backend: str) -> Built:
+        work_dir = tmp_path_factory.mktemp(f"sample_world_{backend}")
+        target = session_warehouse(backend, work_dir)
+        return Built(target, seed_ingest_build(target, work_dir), work_dir)
 
-    return Lazy()
+    return PerBackend(build)
 
 
 @pytest.fixture(params=BACKENDS)
 def built(request: pytest.FixtureRequest, built_worlds: dict[str, Built]) -> Built:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
-    return built_worlds[request.param]
+    return pick_backend(request, built_worlds)
 
 
 @pytest.fixture(scope="session")
@@ -84,21 +80,17 @@ def built_empty_warehouses(
     """Each backend migrated and the whole dbt project built on it with no source rows, once
     (lazily) for the whole session: the tests that share it only read it."""
 
-    class Lazy(dict[str, WarehouseTarget]):
-        def __missing__(self, backend: str) -> WarehouseTarget:
-            work_dir = tmp_path_factory.mktemp(f"empty_{backend}")
-            target = session_warehouse(backend, work_dir)
-            dbt_in(target, ["build"], work_dir)
-            self[backend] = target
-            return target
+    def build(backend: str) -> WarehouseTarget:
+        work_dir = tmp_path_factory.mktemp(f"empty_{backend}")
+        target = session_warehouse(backend, work_dir)
+        dbt_in(target, ["build"], work_dir)
+        return target
 
-    return Lazy()
+    return PerBackend(build)
 
 
 @pytest.fixture(params=BACKENDS)
 def built_empty(
     request: pytest.FixtureRequest, built_empty_warehouses: dict[str, WarehouseTarget]
 ) -> WarehouseTarget:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
-    return built_empty_warehouses[request.param]
+    return pick_backend(request, built_empty_warehouses)

@@ -26,10 +26,10 @@ from api.keys import create_read_key, revoke_read_key
 from api.settings import ApiSettings
 from api.warehouse import DuckDBReader
 from orchestration.defs.dbt.project import ensure_manifest
+from tests.conftest import BACKENDS, PerBackend, pick_backend
 from tests.integration.conftest import Built
 from warehouse_db.connection import connect
 
-BACKENDS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 # High enough that no test but the one about it meets the limit.
 TEST_RATE = 100_000.0
 
@@ -97,23 +97,19 @@ def harnesses(built_worlds: dict[str, Built], manifest_path: Path) -> Iterator[d
     write only keys and audit rows, which no other reader of that warehouse looks at)."""
     stack = contextlib.ExitStack()
 
-    class Lazy(dict[str, Harness]):
-        def __missing__(self, backend: str) -> Harness:
-            target, work_dir = built_worlds[backend].target, built_worlds[backend].work_dir
-            app = create_app(target, ApiSettings(rate_limit=TEST_RATE), manifest=manifest_path)
-            client = stack.enter_context(TestClient(app))
-            self[backend] = Harness(target, client, work_dir)
-            return self[backend]
+    def serve(backend: str) -> Harness:
+        target, work_dir = built_worlds[backend].target, built_worlds[backend].work_dir
+        app = create_app(target, ApiSettings(rate_limit=TEST_RATE), manifest=manifest_path)
+        client = stack.enter_context(TestClient(app))
+        return Harness(target, client, work_dir)
 
     with stack:
-        yield Lazy()
+        yield PerBackend(serve)
 
 
 @pytest.fixture(params=BACKENDS)
 def harness(request: pytest.FixtureRequest, harnesses: dict[str, Harness]) -> Harness:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
-    return harnesses[request.param]
+    return pick_backend(request, harnesses)
 
 
 def _free_port() -> int:

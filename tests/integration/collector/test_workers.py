@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,11 @@ def sample(metrics: str, name: str) -> float:
     return float(match.group(1))
 
 
+def journaled(journal: Path, slot: str) -> int:
+    """The bytes in `slot`'s journal segments."""
+    return sum(f.stat().st_size for f in (journal / slot).glob("*.journal"))
+
+
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_metrics_add_up_every_worker(
     warehouse: WarehouseTarget, write_key: str, tmp_path: Path
@@ -27,22 +33,35 @@ def test_metrics_add_up_every_worker(
     process = CollectorProcess(
         warehouse, tmp_path / "journal", write_key, tmp_path / "collector.log", workers=2
     )
-    requests = 40
+    slots = ("slot-0", "slot-1")
     try:
         process.start()
         # Each worker opens its journal slot before it serves: wait for both.
         journal = tmp_path / "journal"
         wait_until(lambda: len(list(journal.glob("slot-*/*.journal"))) == 2, what="two workers")
         pids = set()
-        for n in range(requests):
-            # A new connection each time: the kernel spreads them over both workers.
+        # A new connection each time: the kernel hands each to either worker, not always
+        # evenly, so the test sends at least 40 and then more until both have journaled one
+        # (a request is journaled before its 200).
+        requests = 0
+        deadline = time.monotonic() + 60
+        while requests < 40 or not all(journaled(journal, slot) for slot in slots):
+            assert requests < 2000 and time.monotonic() < deadline, (
+                f"after {requests} requests, only "
+                f"{[slot for slot in slots if journaled(journal, slot)]} took any"
+            )
             response = httpx.post(
                 process.url + "/v1/track",
-                json={"event": "Lesson Completed", "userId": f"u{n}", "messageId": f"m-{n}"},
+                json={
+                    "event": "Lesson Completed",
+                    "userId": f"u{requests}",
+                    "messageId": f"m-{requests}",
+                },
                 auth=(write_key, ""),
                 headers={"Connection": "close"},
             )
             assert response.status_code == 200
+            requests += 1
         answers = []
         for _ in range(20):
             metrics = httpx.get(process.url + "/metrics", headers={"Connection": "close"}).text
@@ -59,8 +78,7 @@ def test_metrics_add_up_every_worker(
         metrics = httpx.get(process.url + "/metrics").text
         assert sample(metrics, "acd_collector_journal_bytes") > 0
         # Both workers took requests (each journals into its own slot).
-        for slot in ("slot-0", "slot-1"):
-            written = sum(f.stat().st_size for f in (journal / slot).glob("*.journal"))
-            assert written > 0, f"no request reached the worker of {slot}"
+        for slot in slots:
+            assert journaled(journal, slot) > 0, f"no request reached the worker of {slot}"
     finally:
         process.stop()

@@ -7,7 +7,6 @@ data marks each SVG draws) and its figure tables as text, exactly as a reader se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from api.dashboard import write_report
+from tests.conftest import PerBackend
 from tests.integration.conftest import Built
 
 
@@ -156,17 +156,15 @@ def parse_report(path: Path) -> RenderedReport:
 @pytest.fixture(scope="session")
 def dashboard_reports(
     built_worlds: dict[str, Built], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, RenderedReport]]:
+) -> dict[str, RenderedReport]:
     """The report of each backend's built sample world (all products, all dates), lazily."""
 
-    class Lazy(dict[str, RenderedReport]):
-        def __missing__(self, backend: str) -> RenderedReport:
-            out = tmp_path_factory.mktemp(f"dashboard_{backend}") / "report.html"
-            write_report(built_worlds[backend].target, out)
-            self[backend] = parse_report(out)
-            return self[backend]
+    def render(backend: str) -> RenderedReport:
+        out = tmp_path_factory.mktemp(f"dashboard_{backend}") / "report.html"
+        write_report(built_worlds[backend].target, out)
+        return parse_report(out)
 
-    yield Lazy()
+    return PerBackend(render)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
+from tests.conftest import BACKENDS, PerBackend, pick_backend
 from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
 
@@ -723,25 +724,21 @@ def built_targets(
 ) -> dict[str, WarehouseTarget]:
     """The hand-built rows, loaded and built once per backend (lazily) for the whole module."""
 
-    class Lazy(dict[str, WarehouseTarget]):
-        def __missing__(self, backend: str) -> WarehouseTarget:
-            work = tmp_path_factory.mktemp(f"business_{backend}")
-            target = session_warehouse(backend, work)
-            load_world(target)
-            _dbt_build(target, work)
-            self[backend] = target
-            return target
+    def build(backend: str) -> WarehouseTarget:
+        work = tmp_path_factory.mktemp(f"business_{backend}")
+        target = session_warehouse(backend, work)
+        load_world(target)
+        _dbt_build(target, work)
+        return target
 
-    return Lazy()
+    return PerBackend(build)
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def built(
     request: pytest.FixtureRequest, built_targets: dict[str, WarehouseTarget]
 ) -> WarehouseTarget:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
-    return built_targets[request.param]
+    return pick_backend(request, built_targets)
 
 
 def rows(target: WarehouseTarget, sql: str) -> list[tuple[Any, ...]]:

@@ -16,6 +16,7 @@ import pytest
 from acd_analytics import Client
 from acd_analytics.warehouse_url import WarehouseTarget
 
+from tests.conftest import BACKENDS, PerBackend, pick_backend
 from tests.integration.dbt.conftest import dbt_in, query
 from warehouse_db.connection import connect
 
@@ -456,25 +457,21 @@ def built_targets(
 ) -> dict[str, WarehouseTarget]:
     """The scenario, written and built once per backend (lazily) for the whole module."""
 
-    class Lazy(dict[str, WarehouseTarget]):
-        def __missing__(self, backend: str) -> WarehouseTarget:
-            work_dir = tmp_path_factory.mktemp(f"core_{backend}")
-            target = session_warehouse(backend, work_dir)
-            write_scenario(target, work_dir / "spool")
-            run_dbt(target, ["build", *CORE_SELECTOR], work_dir)
-            self[backend] = target
-            return target
+    def build(backend: str) -> WarehouseTarget:
+        work_dir = tmp_path_factory.mktemp(f"core_{backend}")
+        target = session_warehouse(backend, work_dir)
+        write_scenario(target, work_dir / "spool")
+        run_dbt(target, ["build", *CORE_SELECTOR], work_dir)
+        return target
 
-    return Lazy()
+    return PerBackend(build)
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def built(
     request: pytest.FixtureRequest, built_targets: dict[str, WarehouseTarget]
 ) -> WarehouseTarget:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_admin")  # skips when PostgreSQL is unreachable
-    return built_targets[request.param]
+    return pick_backend(request, built_targets)
 
 
 # --- identity (docs/METRICS.md, Identity) ---------------------------------------------------------
