@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from acd_analytics import Client
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from warehouse_db.connection import connect
@@ -46,3 +50,43 @@ def query(target: WarehouseTarget, sql: str) -> list[tuple[Any, ...]]:
     """All rows of `sql` on `target` as tuples."""
     with connect(target) as conn:
         return [tuple(row) for row in conn.execute(sql).fetchall()]
+
+
+def eid(n: int) -> str:
+    """A readable, ordered event id: ties in time are broken by event_id (docs/METRICS.md, Attribution)."""
+    return str(uuid.UUID(int=n))
+
+
+def track(target: WarehouseTarget, spool: Path, events: list[dict[str, Any]]) -> None:
+    """Write `events` through the SDK, each a dict of `Client.track`'s keyword arguments."""
+    client = Client(target.url, sync_mode=True, spool_dir=spool)
+    for event in events:
+        client.track(**event)
+    client.flush()
+    client.shutdown()
+
+
+def window_vars(since: datetime, until: datetime) -> list[str]:
+    """The `--vars` of a partition run over the events received in [since, until)."""
+    return [
+        "--vars",
+        json.dumps(
+            {"events_received_from": since.isoformat(), "events_received_until": until.isoformat()}
+        ),
+    ]
+
+
+# The core marts the scenarios compare, each with the columns that order its rows.
+CORE_MARTS = {
+    "fct_events": "event_id",
+    "dim_persons": "person_id",
+    "fct_funnel_steps": "funnel_name, person_id, step_index",
+    "rpt_funnel_conversion": "funnel_name, cohort_date, step_index",
+    "fct_attribution_credits": "conversion_event_id, model, touchpoint_position",
+    "fct_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
+    "rpt_channel_attribution": "conversion_date, model, channel, campaign_id, currency",
+}
+
+# Stamped by the dbt runs that wrote the row (`built_at` of the incremental marts; fct_events
+# also keeps the run that first merged it, `first_built_at`).
+RUN_STAMP_COLUMNS = {"built_at", "first_built_at"}

@@ -5,16 +5,13 @@ partition window (vars events_received_from / until) it rebuilds exactly the win
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from acd_analytics import Client
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 
-from tests.integration.dbt.conftest import RunDbt, query
+from tests.integration.dbt.conftest import RunDbt, eid, query, track, window_vars
 from warehouse_db.connection import connect
 from warehouse_db.migrations import migrate
 
@@ -26,10 +23,6 @@ META = {"campaign": {"source": "facebook", "name": "c1", "content": "ad1"}}
 # Re-read nothing before the newest loaded event, so that only the claim can bring old rows back.
 NO_LOOKBACK = ["--vars", "{events_late_arrival_hours: 0}"]
 COLUMNS = "event_id, person_id, user_id, anonymous_id, channel, campaign_id, ad_id, occurred_date"
-
-
-def eid(n: int) -> str:
-    return str(uuid.UUID(int=n))
 
 
 # An anonymous ad visit three days before T0.
@@ -60,14 +53,6 @@ LONG_AGO_VISIT = {
     "event_id": eid(5),
     "context": {"page": {"url": "https://x.io/?ttclid=t"}},
 }
-
-
-def track(target: WarehouseTarget, spool: Path, events: list[dict[str, Any]]) -> None:
-    client = Client(target.url, sync_mode=True, spool_dir=spool)
-    for event in events:
-        client.track(**event)
-    client.flush()
-    client.shutdown()
 
 
 def test_incremental_run_equals_full_refresh(
@@ -137,15 +122,6 @@ def test_incremental_run_equals_full_refresh(
         eid(4): "u_late",
         eid(5): "u_1",
     }
-
-
-def window_vars(since: datetime, until: datetime) -> list[str]:
-    return [
-        "--vars",
-        json.dumps(
-            {"events_received_from": since.isoformat(), "events_received_until": until.isoformat()}
-        ),
-    ]
 
 
 def test_a_partition_window_drives_which_received_events_are_rebuilt(

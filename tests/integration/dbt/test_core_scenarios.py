@@ -17,7 +17,7 @@ from acd_analytics import Client
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from tests.conftest import BACKENDS, PerBackend, pick_backend
-from tests.integration.dbt.conftest import dbt_in, query
+from tests.integration.dbt.conftest import CORE_MARTS, RUN_STAMP_COLUMNS, dbt_in, eid, query
 from warehouse_db.connection import connect
 
 pytestmark = pytest.mark.slow
@@ -26,11 +26,6 @@ T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay")
-
-
-def eid(n: int) -> str:
-    """A readable, ordered event id: ties in time are broken by event_id (docs/METRICS.md, Attribution)."""
-    return str(uuid.UUID(int=n))
 
 
 def meta(name: str = "camp_meta", ad: str = "ad_meta") -> dict[str, Any]:
@@ -748,22 +743,8 @@ def test_funnel_conversion(built: WarehouseTarget) -> None:
 
 # --- the same marts on both backends (docs/REFERENCE.md, dbt schemas) -----------------------------
 
-CORE_MARTS = {
-    "fct_events": "event_id",
-    "dim_persons": "person_id",
-    "fct_funnel_steps": "funnel_name, person_id, step_index",
-    "rpt_funnel_conversion": "funnel_name, cohort_date, step_index",
-    "fct_attribution_credits": "conversion_event_id, model, touchpoint_position",
-    "fct_channel_credits_daily": "conversion_date, model, channel, campaign_id, currency",
-    "rpt_channel_attribution": "conversion_date, model, channel, campaign_id, currency",
-}
-
-
 # Stamped by the SDK and the warehouse when the scenario is written, not by the models
-# (fct_attribution_credits keeps its conversion event's received_at, its incremental watermark),
-# or by the dbt runs that wrote the row (`built_at` of the incremental marts; fct_events also
-# keeps the run that first merged it, `first_built_at`).
-RUN_STAMP_COLUMNS = {"built_at", "first_built_at"}
+# (fct_attribution_credits keeps its conversion event's received_at), or by the dbt runs.
 WALL_CLOCK_COLUMNS = {"sent_at", "received_at", "conversion_received_at", *RUN_STAMP_COLUMNS}
 
 

@@ -26,9 +26,15 @@ from typing import Any
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
-from tests.integration.dbt.conftest import RunDbt, query
-from tests.integration.dbt.test_core_incremental import eid, track, window_vars
-from tests.integration.dbt.test_core_scenarios import CORE_MARTS, RUN_STAMP_COLUMNS
+from tests.integration.dbt.conftest import (
+    CORE_MARTS,
+    RUN_STAMP_COLUMNS,
+    RunDbt,
+    eid,
+    query,
+    track,
+    window_vars,
+)
 from warehouse_db.connection import connect
 
 pytestmark = pytest.mark.slow
