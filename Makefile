@@ -42,7 +42,7 @@ $(JS_CLIENTS): tests/js/package.json tests/js/package-lock.json
 
 test: install $(JS_CLIENTS)
 	PYTHON=$(PYTHON) UV=$(UV) bash sdk/scripts/test_standalone.sh
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 # Everything that needs no dbt build and no Dagster run (the tests not marked `slow`), on two
 # pytest-xdist workers: these tests mostly wait on PostgreSQL, a subprocess or a socket, and
