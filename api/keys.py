@@ -27,6 +27,7 @@ ALL_MARTS = "*"
 PRODUCT_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 KEY_NAME = re.compile(r"^[\w .@-]{1,80}$")
 COLUMNS = "key_id, name, product, marts, created_at, revoked_at"
+KEY_WIDTH = len(COLUMNS.split(", "))  # lookup_sql's key columns, before the build's two
 
 
 class ReadKeyError(ValueError):
@@ -146,9 +147,11 @@ def lookup_sql(target: WarehouseTarget) -> str:
 
 
 def key_from_row(row: Sequence[Any] | None) -> ReadKey | None:
-    return None if row is None else _row(row[:6])
+    return None if row is None else _row(row[:KEY_WIDTH])
 
 
 def build_from_row(row: Sequence[Any] | None) -> tuple[Any, str] | None:
     """The mart's (built_at, invocation_id) from a `lookup_sql` row; None if never built."""
-    return None if row is None or row[7] is None else (row[6], row[7])
+    if row is None or row[KEY_WIDTH + 1] is None:
+        return None
+    return row[KEY_WIDTH], row[KEY_WIDTH + 1]

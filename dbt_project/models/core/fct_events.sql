@@ -74,25 +74,33 @@ limits as (
 
 ),
 
+-- The events of the run's received range. The limits are scalar subqueries, not a join:
+-- PostgreSQL then reads the range by its received_at index (joined, it parsed the JSON of
+-- every stored event). Filtered in a CTE of its own, apart from the anti-join below: DuckDB
+-- then filters the scan, where with both in one WHERE it parsed every stored event.
+received as (
+
+    select * from {{ ref('stg_shared__events') }}
+    where received_at >= (select received_from from limits)
+        and received_at < (select received_until from limits)
+
+),
+
 events as (
 
     -- The events of the run's received range not loaded yet (all of them in a partition run).
-    -- The limits are scalar subqueries, not a join: PostgreSQL then reads the range of both
-    -- tables by their received_at index (joined, it parsed the JSON of every stored event).
     select
         {% for column in event_columns -%}
         staged.{{ column }}{{ ',' if not loop.last }}
         {% endfor %}
-    from {{ ref('stg_shared__events') }} as staged
-    where staged.received_at >= (select received_from from limits)
-        and staged.received_at < (select received_until from limits)
-        and not exists (
-            select 1
-            from {{ this }} as loaded
-            where loaded.event_id = staged.event_id
-                and loaded.received_at >= (select received_from from limits)
-                and not (select reloads from limits)
-        )
+    from received as staged
+    where not exists (
+        select 1
+        from {{ this }} as loaded
+        where loaded.event_id = staged.event_id
+            and loaded.received_at >= (select received_from from limits)
+            and not (select reloads from limits)
+    )
 
     union all
 
