@@ -179,9 +179,8 @@ class KeyStore:
             return entry[1]
         # A DuckDB file is held for moments by other processes (a build, a reader): for a key
         # with no answer to fall back on, try again for a little while before a 503.
-        busy_file = self._target.backend == "duckdb" and entry is None
-        patience = LOOKUP_PATIENCE_S if busy_file else 0.0
-        deadline = now + patience
+        may_wait = self._target.backend == "duckdb" and entry is None
+        deadline = now + (LOOKUP_PATIENCE_S if may_wait else 0.0)
         while True:
             try:
                 found = lookup_key(self._target, key)
