@@ -30,6 +30,20 @@
 {%- endmacro %}
 
 
+{% macro per_row_lookup() -%}
+    {#- Ends a LATERAL subquery read by an index: PostgreSQL then runs it once per outer row
+        (OFFSET 0 keeps the planner from merging it into a join, where it read the whole
+        index), even under hash_joins_only. Nothing on DuckDB, which hash-joins it. -#}
+    {{ return(adapter.dispatch('per_row_lookup', 'acd_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__per_row_lookup() -%}{%- endmacro %}
+
+{% macro postgres__per_row_lookup() -%}
+    offset 0
+{%- endmacro %}
+
+
 {% macro postgres_indexes(indexes) -%}
     {#- A model's `indexes` config on PostgreSQL (the lookups of incremental runs and of their
         tests); none on DuckDB, where dbt-duckdb would build ART indexes that slow every merge

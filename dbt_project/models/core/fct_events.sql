@@ -12,7 +12,8 @@
 
 {#- merge_recent (macros/incremental.sql): dbt's merge, matched against the stored rows received
     since the oldest merged row only. merge_exclude_columns: a row merged again keeps the stamp
-    of the run that first merged it. -#}
+    of the run that first merged it. hash_joins_only: PostgreSQL estimates the received range
+    small and otherwise probes the event_id index once per received event (docs/INCREMENTAL.md). -#}
 {{
     config(
         materialized='incremental',
@@ -21,6 +22,7 @@
         merge_exclude_columns=['first_built_at'],
         on_schema_change='fail',
         tags=['partitioned'],
+        pre_hook="{{ hash_joins_only() }}",
         indexes=postgres_indexes([
             {'columns': ['event_id'], 'unique': true},
             {'columns': ['received_at']},
@@ -106,14 +108,18 @@ events as (
 
     -- and the loaded anonymous events whose person is no longer what the claims say, re-read
     -- from the table itself (an event never changes but for its person; those of a partition
-    -- window are above already).
+    -- window are above already). Per re-identified id, by the anonymous_id index on
+    -- PostgreSQL (per_row_lookup; a join read the whole index).
     select
         {% for column in event_columns -%}
         existing.{{ column }}{{ ',' if not loop.last }}
         {% endfor %}
-    from {{ this }} as existing
-    inner join {{ ref('int_anonymous_ids_this_run') }} as reidentified
-        on existing.anonymous_id = reidentified.anonymous_id
+    from {{ ref('int_anonymous_ids_this_run') }} as reidentified
+    cross join lateral (
+        select * from {{ this }} as stored
+        where stored.anonymous_id = reidentified.anonymous_id
+        {{ per_row_lookup() }}
+    ) as existing
     left join claims
         on existing.anonymous_id = claims.anonymous_id
     where existing.user_id is null
