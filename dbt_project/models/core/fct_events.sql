@@ -116,8 +116,9 @@ events as (
         {% endfor %}
     from {{ ref('int_anonymous_ids_this_run') }} as reidentified
     cross join lateral (
+        -- (qualified: the subquery reads the outer row)
         select * from {{ this }} as stored
-        where stored.anonymous_id = reidentified.anonymous_id
+        where stored.anonymous_id = reidentified.anonymous_id  -- noqa: RF03
         {{ per_row_lookup() }}
     ) as existing
     left join claims
