@@ -25,7 +25,7 @@ from warehouse_db.build_inputs import (
 )
 from warehouse_db.build_lock import BuildLocked, build_lock
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, DbtTargetError, dbt_env
+from warehouse_db.dbt_env import DBT_BUILD, DBT_PROJECT_DIR, DbtTargetError, dbt_env
 
 
 class DbtBuildFailed(RuntimeError):
@@ -48,7 +48,7 @@ def build_args(
 ) -> list[str]:
     """The arguments of `dbt build` for a selection, the full-refresh flag and vars."""
     return [
-        "build",
+        *DBT_BUILD,
         *(["--full-refresh"] if full_refresh else []),
         *(["--select", *select] if select else []),
         *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []),

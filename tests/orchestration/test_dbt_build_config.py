@@ -18,6 +18,10 @@ pytestmark = pytest.mark.slow
 TODAY = datetime.now(UTC).date().isoformat()
 
 
+# Production builds leave the unit tests to `make test` (warehouse_db.dbt_env.DBT_BUILD).
+NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+
+
 def _materialize(target: WarehouseTarget, config: dict[str, object]) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [dbt_partitioned_models],
@@ -29,9 +33,10 @@ def _materialize(target: WarehouseTarget, config: dict[str, object]) -> dg.Execu
 
 
 def test_the_dbt_step_arguments() -> None:
-    assert dbt_build_args({}, full_refresh=False) == ["build"]
+    assert dbt_build_args({}, full_refresh=False) == ["build", *NO_UNIT_TESTS]
     assert dbt_build_args({"a": "1"}, full_refresh=True) == [
         "build",
+        *NO_UNIT_TESTS,
         "--full-refresh",
         "--vars",
         '{"a": "1"}',

@@ -43,7 +43,7 @@ from warehouse_db.build_inputs import (
     stored_inputs,
 )
 from warehouse_db.build_lock import build_lock
-from warehouse_db.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
+from warehouse_db.dbt_env import DBT_BUILD, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
 
 PARTITIONED_TAG = "partitioned"
 
@@ -113,7 +113,7 @@ class DbtBuildConfig(dg.Config):
 def dbt_build_args(dbt_vars: Mapping[str, str], *, full_refresh: bool) -> list[str]:
     """The arguments of the steps' `dbt build` (dagster-dbt adds the selection)."""
     return [
-        "build",
+        *DBT_BUILD,
         *(["--full-refresh"] if full_refresh else []),
         *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []),
     ]

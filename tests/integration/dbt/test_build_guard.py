@@ -98,9 +98,19 @@ def test_full_refresh_selection_and_vars_reach_dbt(
     argv = ["build", "--full-refresh", "--select", "fct_events+", "--vars", "{a: 1}"]
     assert main(argv) == 0
     assert main(["build"]) == 0
+    # (production builds leave the unit tests to `make test`)
+    no_unit_tests = ["--exclude-resource-type", "unit_test"]
     assert calls == [
-        ["build", "--full-refresh", "--select", "fct_events+", "--vars", '{"a": 1}'],
-        ["build"],
+        [
+            "build",
+            *no_unit_tests,
+            "--full-refresh",
+            "--select",
+            "fct_events+",
+            "--vars",
+            '{"a": 1}',
+        ],
+        ["build", *no_unit_tests],
     ]
 
 
