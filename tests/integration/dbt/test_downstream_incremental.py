@@ -1,14 +1,14 @@
 """The incremental models besides fct_events (int_anonymous_ids_claimed, the funnels,
 int_conversions_valued, fct_attribution_credits, fct_channel_credits_daily,
 fct_ad_conversions_daily, int_person_event_stats, int_person_products,
-int_product_days_counted): after a full build and
-one more batch of data — a late re-identification, a late earlier claim that takes a touchpoint
-away from a user, a late-arriving touchpoint, a touchpoint exactly at the lookback edge of a
-conversion, a Stripe refund changing a conversion's value, a Stripe invoice ingested after the
-conversion naming it — and a partition run merging that batch again, an incremental build (and
-another after a rebuild of fct_events alone) gives every core mart (fct_events, dim_persons,
-funnels, attribution), rpt_product_daily and the incremental intermediate tables row for row as
-a full refresh does.
+int_product_days_counted): after a full build and one more batch of data — a late
+re-identification, a late earlier claim that takes a touchpoint away from a user, a
+late-arriving touchpoint, a touchpoint exactly at the lookback edge of a conversion, a Stripe
+refund changing a conversion's value, a Stripe invoice ingested after the conversion naming it
+— and a partition run merging that batch again, an incremental build (and another after a run
+of fct_events alone moved events and a rebuild of fct_events alone) gives every core mart
+(fct_events, dim_persons, funnels, attribution), rpt_product_daily and the incremental
+intermediate tables row for row as a full refresh does.
 
 The late-arrival window is 0 hours (as in test_core_incremental), and the events of the persons
 under test are loaded before the rest of the first batch, so only the model's own re-read
@@ -205,6 +205,9 @@ SECOND_BATCH = [
     event(39, "page_viewed", T0, user_id="u_14", anonymous_id="a_14b"),
 ]
 
+# After the incremental build: an earlier claim of a_1, run through fct_events alone.
+THIRD_BATCH = [event(40, "signup_completed", T0 - 10 * DAY, user_id="u_1x", anonymous_id="a_1")]
+
 CHARGE = {
     "id": "ch_1",
     "object": "charge",
@@ -332,22 +335,30 @@ def test_incremental_marts_equal_full_refresh(
     run_dbt(warehouse, build)
     incremental = marts(warehouse)
     incremental_claims = query(warehouse, CLAIMS)
-    # fct_events rebuilt alone: every row is new by its stamps, and nothing may count twice.
+    credits = query(warehouse, CREDITS)
+    run_dbt(warehouse, ["run", *SELECTION, "--full-refresh", *NO_LOOKBACK])
+    full_refresh = marts(warehouse)
+
+    # fct_events rebuilt alone after a run of fct_events alone moved a_1's events to u_1x (an
+    # earlier claim): every row is new by its stamps, none says it moved, and nothing may
+    # count twice.
+    track(warehouse, spool, THIRD_BATCH)
+    run_dbt(warehouse, ["run", "--select", "+fct_events", *NO_LOOKBACK])
     run_dbt(warehouse, ["run", "--select", "fct_events", "--full-refresh", *NO_LOOKBACK])
     run_dbt(warehouse, build)
     after_rebuild = marts(warehouse)
-
     run_dbt(warehouse, ["run", *SELECTION, "--full-refresh", *NO_LOOKBACK])
-    full_refresh = marts(warehouse)
+    full_after_rebuild = marts(warehouse)
 
     assert incremental.keys() == full_refresh.keys() == after_rebuild.keys()
     for table in incremental:
         assert incremental[table] == full_refresh[table], table
-        assert after_rebuild[table] == full_refresh[table], table
+        assert after_rebuild[table] == full_after_rebuild[table], table
     assert "a_11" not in {anonymous_id for anonymous_id, _user in incremental_claims}
+    moved = {row[0] for row in after_rebuild["intermediate.int_person_products"]}
+    assert "u_1x" in moved
 
     # The scenario did exercise what it means to.
-    credits = query(warehouse, CREDITS)
     touchpoints: dict[str, set[str | None]] = {}
     for conversion, _person, touchpoint, _value in credits:
         touchpoints.setdefault(conversion, set()).add(touchpoint)

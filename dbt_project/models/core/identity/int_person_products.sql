@@ -1,8 +1,11 @@
 {#- One row per person × product of fct_events: when the person was first seen in the product,
     which rpt_product_daily counts as that day's new persons (docs/METRICS.md, Unified).
-    Incremental (delete+insert by person_id): a run recomputes, from all their events, the
-    persons of int_persons_this_run, the only ones whose events can have changed; one left
-    without events gets a row with a null product, which the post-hook deletes. -#}
+    Incremental (delete+insert by person_id), for the persons of int_persons_this_run, the only
+    ones whose events can have changed: a `regrouped` one, who can have lost events, is
+    recomputed from all their events (one left without events gets a row with a null product,
+    which the post-hook deletes); any other only gained events, so each product's first
+    sighting is the earlier of the stored one and that of their changed events (an event
+    merged again changes nothing). -#}
 
 {{
     config(
@@ -14,7 +17,7 @@
     )
 }}
 
--- depends_on: {{ ref('int_persons_this_run') }}
+-- depends_on: {{ ref('int_persons_this_run') }}, {{ ref('int_events_this_run') }}
 
 with
 
@@ -26,11 +29,36 @@ person_products as (
         min(occurred_at) as first_seen_at
     from {{ ref('fct_events') }}
     {% if is_incremental() -%}
-    where person_id in (select person_id from {{ ref('int_persons_this_run') }})
+    where person_id in (
+        select person_id from {{ ref('int_persons_this_run') }}
+        where regrouped
+    )
     {%- else -%}
     where person_id is not null
     {%- endif %}
     group by person_id, product
+
+    {% if is_incremental() -%}
+    union all
+
+    -- delete+insert replaces all of a person's rows: the stored products are written back.
+    select
+        person_id,
+        product,
+        min(first_seen_at) as first_seen_at
+    from (
+        select person_id, product, occurred_at as first_seen_at
+        from {{ ref('int_events_this_run') }}
+        union all
+        select person_id, product, first_seen_at
+        from {{ this }}
+    ) as gained
+    where person_id in (
+        select person_id from {{ ref('int_persons_this_run') }}
+        where not regrouped
+    )
+    group by person_id, product
+    {%- endif %}
 
 ),
 
@@ -46,17 +74,18 @@ final as (
     {% if is_incremental() -%}
     union all
 
-    -- A recomputed person left without events: a row the post-hook deletes.
+    -- A regrouped person left without events: a row the post-hook deletes.
     select
         recomputed.person_id,
         cast(null as {{ dbt.type_string() }}) as product,
         cast(null as timestamp with time zone) as first_seen_at,
         {{ run_stamp() }} as built_at
     from {{ ref('int_persons_this_run') }} as recomputed
-    where not exists (
-        select 1 from person_products
-        where person_products.person_id = recomputed.person_id
-    )
+    where recomputed.regrouped
+        and not exists (
+            select 1 from person_products
+            where person_products.person_id = recomputed.person_id
+        )
     {%- endif %}
 
 )

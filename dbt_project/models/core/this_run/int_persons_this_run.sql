@@ -1,9 +1,11 @@
-{#- The persons whose events this run's changes can have changed (docs/INCREMENTAL.md), which the
-    models kept per person recompute whole: the person of every event in int_events_this_run,
-    and every person a re-identified event can have belonged to before (`regrouped`): for each
-    anonymous id of a changed anonymous event, its `anon:` person and each user that ever
-    claimed it (through an event carrying both ids, an alias, or a shared_users row with that
-    very id). Only those can have lost events; the others only gained some. -#}
+{#- The persons whose events this run's changes can have changed (docs/INCREMENTAL.md): the
+    person of every event in int_events_this_run, and every person an event merged again can
+    have belonged to before (`regrouped`): for the anonymous id of each such anonymous event,
+    its `anon:` person and each user that ever claimed it (through an event carrying both ids,
+    an alias, or a shared_users row with that very id). Only those can have lost events; the
+    others only gained some. An event's person changes only when fct_events merges it again
+    (an identified event's never does), or when fct_events is rebuilt alone: then no row is
+    older than the changes and every changed anonymous event counts. -#}
 
 with
 
@@ -13,12 +15,24 @@ changed_events as (
 
 ),
 
+fct_events_rebuilt as (
+
+    -- (stops at the first older row, normally the table's first)
+    select not exists (
+        select 1
+        from {{ ref('fct_events') }}
+        where first_built_at <= (select changed_after from {{ ref('int_run_limits') }})
+    ) as rebuilt
+
+),
+
 reidentified_anonymous_ids as (
 
     select distinct anonymous_id
     from changed_events
     where user_id is null
         and anonymous_id is not null
+        and (merged_again or (select rebuilt from fct_events_rebuilt))
 
 ),
 
