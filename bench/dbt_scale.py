@@ -9,9 +9,9 @@ For each warehouse and size N, in a fresh warehouse:
    one set-based INSERT (the shape of the sample world: ad visits from Meta and TikTok with
    campaign context, anonymous ids claimed at signup, waitlists, purchases, page views — 20
    events per person over the three days after their arrival, see `insert_events`);
-2. `dbt build` as production runs it (`DBT_BUILD`: models, seeds and data tests; the unit
-   tests run in `make test`) of the core models — identity,
-   events, funnels, attribution and their staging (`--select ''` for the whole project, which is
+2. `dbt build` as production runs it (`dbt_build_args`: models, seeds and data tests; the
+   unit tests run in `make test`) of the core models — identity, events, funnels,
+   attribution and their staging (`--select ''` for the whole project, which is
    what `acd-warehouse build` runs) — the full build;
 3. one more day of events (N / days, mostly from new persons, 10 % from returning ones) is
    written, received later;
@@ -53,7 +53,7 @@ from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 from psycopg import sql
 
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_BUILD, DBT_PROJECT_DIR, run_dbt_subprocess
+from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_build_args, run_dbt_subprocess
 from warehouse_db.migrations import migrate
 
 DAYS = 30  # the history's days unless --days says otherwise
@@ -294,10 +294,10 @@ def run_project(
     """Steps 2-6 of the module's docstring with `project` on `target` (the loaded history)."""
     work.mkdir(parents=True, exist_ok=True)
     persons = max(size // 20, 1)
-    full = dbt(target, [*DBT_BUILD, *selection], work, project)
+    full = dbt(target, dbt_build_args(selection), work, project)
     daily = max(size // days, 1)
     insert_events(target, size, daily, persons, days, days)
-    incremental_build = dbt(target, [*DBT_BUILD, *selection], work, project)
+    incremental_build = dbt(target, dbt_build_args(selection), work, project)
     incremental_nodes = node_times(work)
     insert_events(target, size + daily, daily, persons, days + 1, days)
     partition_run = dbt(

@@ -8,11 +8,13 @@ CLI, the Dagster dbt resource and the tests all point dbt at exactly the warehou
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from acd_analytics.warehouse_url import WarehouseTarget
 
@@ -25,6 +27,21 @@ DBT_PASSWORD_SETTING = "DBT_ENV_SECRET_ACD_PG_PASSWORD"
 # scheduled build (at 10M events, about 3 s of DuckDB's incremental build and 15 s of
 # PostgreSQL's).
 DBT_BUILD = ("build", "--exclude-resource-type", "unit_test")
+
+
+def dbt_build_args(
+    select: Sequence[str] | None = None,
+    *,
+    full_refresh: bool = False,
+    dbt_vars: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The arguments of a production `dbt build` for a selection, the full-refresh flag and vars."""
+    return [
+        *DBT_BUILD,
+        *(["--full-refresh"] if full_refresh else []),
+        *(["--select", *select] if select else []),
+        *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []),
+    ]
 
 
 class DbtTargetError(ValueError):

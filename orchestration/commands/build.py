@@ -25,7 +25,7 @@ from warehouse_db.build_inputs import (
 )
 from warehouse_db.build_lock import BuildLocked, build_lock
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_BUILD, DBT_PROJECT_DIR, DbtTargetError, dbt_env
+from warehouse_db.dbt_env import DBT_PROJECT_DIR, DbtTargetError, dbt_build_args, dbt_env
 
 
 class DbtBuildFailed(RuntimeError):
@@ -38,21 +38,6 @@ ERRORS: tuple[type[Exception], ...] = (
     BuildLocked,
     StaleIncrementalModels,
 )
-
-
-def build_args(
-    select: Sequence[str] | None,
-    *,
-    full_refresh: bool,
-    dbt_vars: Mapping[str, Any] | None = None,
-) -> list[str]:
-    """The arguments of `dbt build` for a selection, the full-refresh flag and vars."""
-    return [
-        *DBT_BUILD,
-        *(["--full-refresh"] if full_refresh else []),
-        *(["--select", *select] if select else []),
-        *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []),
-    ]
 
 
 def run_dbt(target: WarehouseTarget, args: Sequence[str]) -> Any:
@@ -106,7 +91,7 @@ def build(
         with connect(target) as conn:
             stored = stored_inputs(conn)
         check_not_stale(manifest, current, stored, full_refresh=full_refresh)
-        args = build_args(select, full_refresh=full_refresh, dbt_vars=dbt_vars)
+        args = dbt_build_args(select, full_refresh=full_refresh, dbt_vars=dbt_vars)
         result = run_dbt(target, args)
         with connect(target) as conn:
             recorded = record_built(

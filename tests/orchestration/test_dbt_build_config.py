@@ -8,10 +8,11 @@ import dagster as dg
 import pytest
 from acd_analytics.warehouse_url import WarehouseTarget
 
-from orchestration.defs.dbt.assets import dbt_build_args, dbt_partitioned_models, dbt_resource
+from orchestration.defs.dbt.assets import dbt_partitioned_models, dbt_resource
 from orchestration.defs.resources import warehouse_resource
 from warehouse_db.build_lock import build_lock
 from warehouse_db.connection import connect
+from warehouse_db.dbt_env import dbt_build_args
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +34,8 @@ def _materialize(target: WarehouseTarget, config: dict[str, object]) -> dg.Execu
 
 
 def test_the_dbt_step_arguments() -> None:
-    assert dbt_build_args({}, full_refresh=False) == ["build", *NO_UNIT_TESTS]
-    assert dbt_build_args({"a": "1"}, full_refresh=True) == [
+    assert dbt_build_args(dbt_vars={}, full_refresh=False) == ["build", *NO_UNIT_TESTS]
+    assert dbt_build_args(dbt_vars={"a": "1"}, full_refresh=True) == [
         "build",
         *NO_UNIT_TESTS,
         "--full-refresh",

@@ -18,7 +18,6 @@ models (`warehouse_db.build_inputs`) first. Run config `full_refresh: true` (`Db
 passes `--full-refresh` to dbt.
 """
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -43,7 +42,7 @@ from warehouse_db.build_inputs import (
     stored_inputs,
 )
 from warehouse_db.build_lock import build_lock
-from warehouse_db.dbt_env import DBT_BUILD, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
+from warehouse_db.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_build_args, dbt_env
 
 PARTITIONED_TAG = "partitioned"
 
@@ -110,15 +109,6 @@ class DbtBuildConfig(dg.Config):
     """How long to wait for another build on the warehouse (`acd-warehouse build`) to end."""
 
 
-def dbt_build_args(dbt_vars: Mapping[str, str], *, full_refresh: bool) -> list[str]:
-    """The arguments of the steps' `dbt build` (dagster-dbt adds the selection)."""
-    return [
-        *DBT_BUILD,
-        *(["--full-refresh"] if full_refresh else []),
-        *(["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []),
-    ]
-
-
 def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -147,7 +137,7 @@ def _build(
             f"dbt build{' --full-refresh' if config.full_refresh else ''} on {target.redacted()}"
         )
         invocation = dbt.cli(
-            dbt_build_args(dbt_vars, full_refresh=config.full_refresh),
+            dbt_build_args(full_refresh=config.full_refresh, dbt_vars=dbt_vars),
             context=context,
             raise_on_error=False,
         )
