@@ -8,11 +8,12 @@ CLI, the Dagster dbt resource and the tests all point dbt at exactly the warehou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,16 +79,14 @@ def dbt_env(target: WarehouseTarget) -> dict[str, str]:
     }
 
 
+def dbt_args(args: Sequence[str], project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+    """`ARGS` on `project_dir`, whose profiles.yml sits beside dbt_project.yml."""
+    return [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+
+
 def dbt_command(args: Sequence[str], project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
-    """The argv of `dbt ARGS` on `project_dir`, whose profiles.yml sits beside dbt_project.yml."""
-    return [
-        DBT_EXECUTABLE,
-        *args,
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(project_dir),
-    ]
+    """The argv of `dbt ARGS` on `project_dir`."""
+    return [DBT_EXECUTABLE, *dbt_args(args, project_dir)]
 
 
 def run_dbt_subprocess(
@@ -113,3 +112,48 @@ def run_dbt_subprocess(
         text=True,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def _environ(settings: Mapping[str, str]) -> Iterator[None]:
+    """`os.environ` updated with `settings` for the block, then as it was."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open between commands in one process, so
+    this process (and the processes it starts) can open the file after the command."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def run_dbt_in_process(
+    target: WarehouseTarget,
+    args: Sequence[str],
+    *,
+    manifest: Any = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Any:
+    """`dbt ARGS` against `target` through dbt's `dbtRunner` in this process; returns its
+    `dbtRunnerResult`. dbt reads its profile from `os.environ`, so `dbt_env(target)` and
+    `extra_env` are set for the command only (the password does not outlive it); `manifest`,
+    when given, is a parsed project dbt uses instead of parsing again."""
+    from dbt.cli.main import dbtRunner  # imported here: loading dbt takes seconds
+
+    try:
+        with _environ(dbt_env(target) | dict(extra_env or {})):
+            return dbtRunner(manifest=manifest).invoke(dbt_args(args))
+    finally:
+        _release_duckdb()

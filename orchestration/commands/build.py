@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,7 +24,13 @@ from warehouse_db.build_inputs import (
 )
 from warehouse_db.build_lock import BuildLocked, build_lock
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, DbtTargetError, dbt_build_args, dbt_env
+from warehouse_db.dbt_env import (
+    DBT_PROJECT_DIR,
+    DbtTargetError,
+    dbt_build_args,
+    dbt_env,
+    run_dbt_in_process,
+)
 
 
 class DbtBuildFailed(RuntimeError):
@@ -38,16 +43,6 @@ ERRORS: tuple[type[Exception], ...] = (
     BuildLocked,
     StaleIncrementalModels,
 )
-
-
-def run_dbt(target: WarehouseTarget, args: Sequence[str]) -> Any:
-    """Run one dbt command in-process against `target`; return dbt's result."""
-    from dbt.cli.main import dbtRunner
-
-    os.environ.update(dbt_env(target))
-    return dbtRunner().invoke(
-        [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    )
 
 
 def _succeeded(result: Any) -> list[str]:
@@ -92,7 +87,7 @@ def build(
             stored = stored_inputs(conn)
         check_not_stale(manifest, current, stored, full_refresh=full_refresh)
         args = dbt_build_args(select, full_refresh=full_refresh, dbt_vars=dbt_vars)
-        result = run_dbt(target, args)
+        result = run_dbt_in_process(target, args)
         with connect(target) as conn:
             recorded = record_built(
                 conn, current, stored, _succeeded(result), full_refresh=full_refresh

@@ -1,9 +1,9 @@
 """Run dbt against a test's own warehouse, in this process, with its own target and log paths.
 
-dbt runs through its programmatic API (`dbtRunner`), not a subprocess: the project is parsed
-once per backend and `--vars` per pytest process and the manifest reused, which saves a dbt
-start-up (about 3 s) and a parse (1 to 7 s) per command. Production runs dbt in a subprocess
-(`warehouse_db.dbt_env.run_dbt_subprocess`), which the CLI and Dagster tests cover.
+dbt runs in the pytest process (`warehouse_db.dbt_env.run_dbt_in_process`, as `acd-warehouse
+build` runs it): the project is parsed once per backend and `--vars` per pytest process and the
+manifest reused, which saves a dbt start-up (about 3 s) and a parse (1 to 7 s) per command.
+The Dagster dbt steps run dbt in a subprocess; the Dagster tests cover that path.
 """
 
 from __future__ import annotations
@@ -11,23 +11,22 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from acd_analytics import Client
 from acd_analytics.warehouse_url import WarehouseTarget
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
-from dbt.contracts.graph.manifest import Manifest
 
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import DBT_PROJECT_DIR, dbt_env
+from warehouse_db.dbt_env import run_dbt_in_process
+
+if TYPE_CHECKING:  # dbt loads in seconds: only the tests that run it import it
+    from dbt.contracts.graph.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -44,30 +43,6 @@ RunDbt = Callable[..., DbtRun]
 # vars (a bad var fails there, whatever the selection), so a manifest serves the commands with
 # the same vars; `_for_database` points it at each test's database.
 _MANIFESTS: dict[tuple[str, tuple[str, ...]], Manifest] = {}
-
-
-@contextlib.contextmanager
-def _environment(settings: Mapping[str, str]) -> Iterator[None]:
-    """`os.environ` updated with `settings` for the block (dbt reads its profile from it)."""
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _close_duckdb() -> None:
-    """Close the DuckDB database dbt-duckdb keeps open between commands in one process, so
-    the test (and the processes it starts) can open the file."""
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager.close_all_connections()
 
 
 def _for_database(manifest: Manifest, database: str) -> Manifest:
@@ -90,13 +65,16 @@ def _for_database(manifest: Manifest, database: str) -> Manifest:
     return copy
 
 
-def _invoke(args: Sequence[str], manifest: Manifest | None = None) -> tuple[int, Any, str]:
-    """`dbt ARGS` on the project: the CLI's exit code, dbt's result and its console output."""
+def _invoke(
+    target: WarehouseTarget,
+    args: Sequence[str],
+    paths: dict[str, str],
+    manifest: Manifest | None = None,
+) -> tuple[int, Any, str]:
+    """`dbt ARGS` on `target`: the CLI's exit code, dbt's result and its console output."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        result = dbtRunner(manifest=manifest).invoke(
-            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-        )
+        result = run_dbt_in_process(target, args, manifest=manifest, extra_env=paths)
     # The CLI's codes: 0 success, 1 a node or test failed, 2 dbt itself failed.
     returncode = 0 if result.success else 1 if result.exception is None else 2
     exception = f"\n{result.exception!r}" if result.exception is not None else ""
@@ -108,7 +86,7 @@ def dbt_in(
 ) -> DbtRun:
     """Run `dbt ARGS` against `target` with its target and log paths under `work_dir`;
     fails the test with dbt's output when it fails (unless `check=False`)."""
-    settings = dbt_env(target) | {
+    paths = {
         "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
         "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
         "DBT_USE_COLORS": "false",
@@ -116,19 +94,15 @@ def dbt_in(
     at = list(args).index("--vars") if "--vars" in args else len(args)
     dbt_vars = tuple(args[at : at + 2])
     key = (target.backend, dbt_vars)
-    try:
-        with _environment(settings):
-            manifest = _MANIFESTS.get(key)
-            if manifest is None:
-                returncode, parsed, stdout = _invoke(["parse", *dbt_vars])
-                if returncode == 0:
-                    manifest = parsed
-            if manifest is not None:
-                database = target.database or Path(target.duckdb_path or "").stem
-                manifest = _MANIFESTS[key] = _for_database(manifest, database)
-                returncode, _, stdout = _invoke(args, manifest)
-    finally:
-        _close_duckdb()
+    manifest = _MANIFESTS.get(key)
+    if manifest is None:
+        returncode, parsed, stdout = _invoke(target, ["parse", *dbt_vars], paths)
+        if returncode == 0:
+            manifest = parsed
+    if manifest is not None:
+        database = target.database or Path(target.duckdb_path or "").stem
+        manifest = _MANIFESTS[key] = _for_database(manifest, database)
+        returncode, _, stdout = _invoke(target, args, paths, manifest)
     if check and returncode != 0:
         pytest.fail(f"dbt {' '.join(args)} failed ({returncode}):\n{stdout[-8000:]}")
     return DbtRun(returncode, stdout)

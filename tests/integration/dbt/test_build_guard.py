@@ -94,7 +94,7 @@ def test_full_refresh_selection_and_vars_reach_dbt(
         calls.append(list(args))
         return SimpleNamespace(success=True, result=SimpleNamespace(results=[]))
 
-    monkeypatch.setattr(build_command, "run_dbt", fake_dbt)
+    monkeypatch.setattr(build_command, "run_dbt_in_process", fake_dbt)
     argv = ["build", "--full-refresh", "--select", "fct_events+", "--vars", "{a: 1}"]
     assert main(argv) == 0
     assert main(["build"]) == 0
