@@ -20,6 +20,8 @@ For each warehouse and size N, in a fresh warehouse:
    `int_product_days_counted`, the funnels, `fct_attribution_credits`,
    `fct_channel_credits_daily`) merge only what changed and the tests of the incremental marts
    check the rows that run wrote; the other models are tables rebuilt from their inputs;
+   with `--repeat R`, R times, each on a copy of the warehouse as step 3 left it (the
+   projects in turn), and the median reported;
 5. after another day, `dbt run --select +fct_events` with that day as the partition window
    (`--vars events_received_from/until`), which is what Dagster's partitioned dbt assets run
    each hour: the incremental model's own cost;
@@ -40,6 +42,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -259,12 +262,24 @@ def copy_of(loaded: WarehouseTarget, work: Path, name: str) -> WarehouseTarget:
 class ProjectRun:
     """One project's runs on its copy of the loaded warehouse (seconds)."""
 
+    target: WarehouseTarget  # the copy: its full build and the new day, then the runs below
     new_day_events: int
     full_build: float
-    incremental_build: float
+    incremental_builds: list[float]  # one per --repeat, each on a copy of the same state
     partition_run: float
-    incremental_nodes: dict[str, float]  # per node of the incremental build
+    incremental_nodes: dict[str, float]  # per node of the last incremental build
     rebuild_nodes: dict[str, float]  # per node of the --full-refresh of MODELS (--per-model)
+
+    @property
+    def incremental_build(self) -> float:
+        """The median incremental build."""
+        return statistics.median(self.incremental_builds)
+
+    def incremental_cell(self) -> str:
+        """The median incremental build, with the range when it ran more than once."""
+        runs = self.incremental_builds
+        spread = f" ({min(runs):.1f} to {max(runs):.1f}, {len(runs)} runs)" if len(runs) > 1 else ""
+        return f"{self.incremental_build:.1f}{spread}"
 
     def model(self, nodes: dict[str, float], name: str) -> float | None:
         return nodes.get(next((uid for uid in nodes if uid.split(".")[::2] == ["model", name]), ""))
@@ -282,37 +297,56 @@ class ProjectRun:
         )
 
 
-def run_project(
-    target: WarehouseTarget,
-    project: Path,
-    work: Path,
-    selection: list[str],
-    size: int,
-    days: int,
-    per_model: bool,
+def prepare_project(
+    target: WarehouseTarget, project: Path, work: Path, selection: list[str], size: int, days: int
 ) -> ProjectRun:
-    """Steps 2-6 of the module's docstring with `project` on `target` (the loaded history)."""
+    """Steps 2 and 3 of the module's docstring with `project` on `target` (the loaded history)."""
     work.mkdir(parents=True, exist_ok=True)
-    persons = max(size // 20, 1)
     full = dbt(target, dbt_build_args(selection), work, project)
     daily = max(size // days, 1)
-    insert_events(target, size, daily, persons, days, days)
-    incremental_build = dbt(target, dbt_build_args(selection), work, project)
-    incremental_nodes = node_times(work)
-    insert_events(target, size + daily, daily, persons, days + 1, days)
-    partition_run = dbt(
+    insert_events(target, size, daily, max(size // 20, 1), days, days)
+    return ProjectRun(target, daily, full, [], 0.0, {}, {})
+
+
+def incremental_build(
+    run: ProjectRun, project: Path, work: Path, selection: list[str], last: bool
+) -> None:
+    """Step 4: the incremental build on a copy of the prepared warehouse, or on the warehouse
+    itself for the `last` run (steps 5 and 6 go on from there)."""
+    target = run.target if last else copy_of(run.target, work.parent, f"{work.name}-repeat")
+    try:
+        run.incremental_builds.append(dbt(target, dbt_build_args(selection), work, project))
+        run.incremental_nodes = node_times(work)
+    finally:
+        if not last:
+            remove(target)
+
+
+def finish_project(
+    run: ProjectRun, project: Path, work: Path, size: int, days: int, per_model: bool
+) -> None:
+    """Steps 5 and 6 of the module's docstring, after the incremental builds."""
+    target = run.target
+    insert_events(
+        target, size + run.new_day_events, run.new_day_events, max(size // 20, 1), days + 1, days
+    )
+    run.partition_run = dbt(
         target, ["run", "--select", "+fct_events", "--vars", window_vars(days + 1)], work, project
     )
-    rebuild_nodes: dict[str, float] = {}
     if per_model:
         # With the views they read: on PostgreSQL, rebuilding fct_events drops its dependent
         # views (cascade), and fct_attribution_credits' full refresh reads one of them.
         selected = [*MODELS, "int_touchpoints_matched"]
         dbt(target, ["run", "--full-refresh", "--select", *selected], work, project)
-        rebuild_nodes = node_times(work)
-    return ProjectRun(
-        daily, full, incremental_build, partition_run, incremental_nodes, rebuild_nodes
-    )
+        run.rebuild_nodes = node_times(work)
+
+
+def remove(target: WarehouseTarget) -> None:
+    """Drop a benchmark's database (PostgreSQL) or delete its file (DuckDB)."""
+    if target.backend == "postgres":
+        drop_database(target)
+    else:
+        Path(str(target.duckdb_path)).unlink(missing_ok=True)
 
 
 def main() -> None:
@@ -347,6 +381,12 @@ def main() -> None:
     parser.add_argument(
         "--slowest", type=int, default=0, help="print each dbt run's N slowest nodes to stderr"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="incremental builds per project, each on a copy of the same state (the median is reported)",
+    )
     args = parser.parse_args()
     global PROJECT_DIR, SHOW_SLOWEST
     PROJECT_DIR = Path(args.project_dir)
@@ -366,35 +406,44 @@ def main() -> None:
         for size in (int(s) for s in args.sizes.split(",")):
             with tempfile.TemporaryDirectory(prefix="acd-dbt-bench-") as tmp:
                 loaded, load_s = load(backend, size, Path(tmp), args.days)
+                prepared: dict[str, ProjectRun] = {}
                 try:
                     for label, project in projects.items():
                         print(f"  {backend} {size:,}: {label} ({project})", file=sys.stderr)
-                        target = copy_of(loaded, Path(tmp), label)
-                        try:
-                            run = run_project(
-                                target,
-                                project,
-                                Path(tmp) / label,
-                                selection,
-                                size,
-                                args.days,
-                                args.per_model,
+                        prepared[label] = prepare_project(
+                            copy_of(loaded, Path(tmp), label),
+                            project,
+                            Path(tmp) / label,
+                            selection,
+                            size,
+                            args.days,
+                        )
+                    # The projects' incremental builds in turn, so that both meet the same
+                    # moments of a machine whose speed drifts.
+                    for repeat in range(args.repeat):
+                        for label, project in projects.items():
+                            last = repeat == args.repeat - 1
+                            print(f"  {backend} {size:,}: {label} incremental", file=sys.stderr)
+                            incremental_build(
+                                prepared[label], project, Path(tmp) / label, selection, last
                             )
-                        finally:
-                            if backend == "postgres":
-                                drop_database(target)
-                            else:
-                                Path(str(target.duckdb_path)).unlink(missing_ok=True)
+                    for label, project in projects.items():
+                        run = prepared[label]
+                        finish_project(
+                            run, project, Path(tmp) / label, size, args.days, args.per_model
+                        )
                         runs.append((backend, size, label, run))
                         print(
                             f"| {backend} | {size:,} | {label} | {args.days} |"
                             f" {run.new_day_events:,} | {load_s:.1f} | {run.full_build:.1f} |"
-                            f" {run.incremental_build:.1f} |"
+                            f" {run.incremental_cell()} |"
                             f" {100 * run.incremental_build / run.full_build:.0f} % |"
                             f" {run.partition_run:.1f} |",
                             flush=True,
                         )
                 finally:
+                    for run in prepared.values():
+                        remove(run.target)
                     if backend == "postgres":
                         drop_database(loaded)
     if args.per_model:

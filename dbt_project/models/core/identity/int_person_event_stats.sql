@@ -1,7 +1,10 @@
 {#- One row per person of fct_events: what dim_persons and rpt_cross_product_usage take from
     their events (docs/METRICS.md, Identity and Unified); the products come from int_person_products.
-    Incremental (delete+insert by person_id): a run recomputes, from all their events, the
-    persons of int_persons_this_run, the only ones whose events can have changed; one left
+    Incremental (delete+insert by person_id), for the persons of int_persons_this_run, the only
+    ones whose events can have changed. One who only gained events, all later than their stored
+    `last_seen_at` (not `regrouped`, none merged again), is merged: their stored row plus the
+    aggregates of the new events (the first product stays; an anonymous id counts when none of
+    their stored events carries it). Any other is recomputed from all their events; one left
     without events gets a row with events = 0, which the post-hook deletes. -#}
 
 {{
@@ -14,15 +17,33 @@
     )
 }}
 
--- depends_on: {{ ref('int_persons_this_run') }}
+-- depends_on: {{ ref('int_persons_this_run') }}, {{ ref('int_events_this_run') }}
 
 with
 
+{% if is_incremental() -%}
+merged_persons as (
+
+    select stored.*
+    from {{ this }} as stored
+    inner join {{ ref('int_persons_this_run') }} as persons
+        on stored.person_id = persons.person_id
+        and not persons.regrouped
+    where not exists (
+        select 1
+        from {{ ref('int_events_this_run') }} as changed
+        where changed.person_id = stored.person_id
+            and (changed.merged_again or changed.occurred_at <= stored.last_seen_at)
+    )
+
+),
+
+{% endif -%}
 person_events as (
 
-    -- All the events of the persons computed (in an incremental run, those of
-    -- int_persons_this_run, through a semi-join: PostgreSQL reads them by the person_id index).
-    -- An anonymous id counts for a person the first time one of their events carries it.
+    -- The events aggregated: all the events of the persons recomputed (in an incremental run,
+    -- those of int_persons_this_run that are not merged, through a semi-join: PostgreSQL reads
+    -- them by the person_id index) and the new events of the merged persons.
     select
         event_id,
         person_id,
@@ -34,17 +55,57 @@ person_events as (
     from {{ ref('fct_events') }}
     {% if is_incremental() -%}
     where person_id in (select person_id from {{ ref('int_persons_this_run') }})
+        and person_id not in (select person_id from merged_persons)
+
+    union all
+
+    select
+        event_id,
+        person_id,
+        user_id,
+        product,
+        event_name,
+        occurred_at,
+        anonymous_id
+    from {{ ref('int_events_this_run') }}
+    where person_id in (select person_id from merged_persons)
     {%- else -%}
     where person_id is not null
     {%- endif %}
 
 ),
 
+{% if is_incremental() -%}
+stored_anonymous_ids as (
+
+    -- The anonymous ids of the merged persons' new events that their stored events carry
+    -- (PostgreSQL reads those by the anonymous_id index).
+    select distinct
+        stored_events.person_id,
+        stored_events.anonymous_id
+    from {{ ref('fct_events') }} as stored_events
+    inner join merged_persons
+        on stored_events.person_id = merged_persons.person_id
+        and stored_events.occurred_at <= merged_persons.last_seen_at
+    where stored_events.anonymous_id in (
+        select anonymous_id from person_events
+        where person_id in (select person_id from merged_persons)
+    )
+
+),
+
+{% endif -%}
 events as (
 
     select
         person_events.*,
-        identifies.traits_email
+        identifies.traits_email,
+        -- An anonymous id counts for a person the first time one of their events carries it.
+        {% if is_incremental() -%}
+        case when stored_anonymous_ids.anonymous_id is null then person_events.anonymous_id end
+        {%- else -%}
+        person_events.anonymous_id
+        {%- endif %} as counted_anonymous_id
     from person_events
     left join (
         select
@@ -55,6 +116,11 @@ events as (
             and traits_email is not null
     ) as identifies
         on person_events.event_id = identifies.identify_event_id
+    {% if is_incremental() -%}
+    left join stored_anonymous_ids
+        on person_events.person_id = stored_anonymous_ids.person_id
+        and person_events.anonymous_id = stored_anonymous_ids.anonymous_id
+    {%- endif %}
 
 ),
 
@@ -64,7 +130,7 @@ event_persons as (
         person_id,
         max(user_id) as user_id,
         count(*) as events,
-        count(distinct anonymous_id) as anonymous_ids,
+        count(distinct counted_anonymous_id) as anonymous_ids,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
         max(case when event_name = 'purchase_completed' then 1 else 0 end) = 1 as has_purchased
@@ -94,7 +160,7 @@ latest_trait_emails as (
 
 ),
 
-person_stats as (
+computed_stats as (
 
     select
         event_persons.*,
@@ -108,7 +174,38 @@ person_stats as (
         on event_persons.person_id = latest_trait_emails.person_id
         and latest_trait_emails.email_rank = 1
 
-    {% if is_incremental() -%}
+),
+
+person_stats as (
+
+    {% if not is_incremental() -%}
+    select * from computed_stats
+    {%- else -%}
+    select * from computed_stats
+    where person_id not in (select person_id from merged_persons)
+
+    union all
+
+    -- A merged person: the stored row with the new events added (all of them later than the
+    -- stored ones, so the first product stays and a new traits email is the latest).
+    select
+        stored.person_id,
+        case
+            when stored.user_id is null then gained.user_id
+            when gained.user_id is null or stored.user_id >= gained.user_id then stored.user_id
+            else gained.user_id
+        end as user_id,
+        stored.events + gained.events as events,
+        stored.anonymous_ids + gained.anonymous_ids as anonymous_ids,
+        stored.first_seen_at,
+        gained.last_seen_at,
+        stored.has_purchased or gained.has_purchased as has_purchased,
+        stored.first_product,
+        coalesce(gained.latest_traits_email, stored.latest_traits_email) as latest_traits_email
+    from merged_persons as stored
+    inner join computed_stats as gained
+        on stored.person_id = gained.person_id
+
     union all
 
     -- A recomputed person left without events: a row the post-hook deletes.

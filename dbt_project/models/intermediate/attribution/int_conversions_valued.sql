@@ -34,6 +34,12 @@
     'revenue_currency',
 ] %}
 
+{% set conversion_names -%}
+    {%- for name in var('conversion_event_names') -%}
+    '{{ name }}'{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endset %}
+
 with
 
 conversion_events as (
@@ -50,13 +56,13 @@ conversion_events as (
         revenue,
         revenue_currency
     from {{ ref('fct_events') }}
-    where event_name in (
-        {%- for name in var('conversion_event_names') %}
-        '{{ name }}'{{ ',' if not loop.last }}
-        {%- endfor %}
-    )
+    where event_name in ({{ conversion_names }})
     {% if is_incremental() -%}
-        and event_id in (select event_id from {{ ref('int_events_this_run') }})
+        -- (the run's conversions first: PostgreSQL then reads them by the event_id index)
+        and event_id in (
+            select event_id from {{ ref('int_events_this_run') }}
+            where event_name in ({{ conversion_names }})
+        )
     {%- endif %}
 
 ),
