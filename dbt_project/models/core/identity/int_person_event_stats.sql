@@ -19,6 +19,10 @@
 
 -- depends_on: {{ ref('int_persons_this_run') }}, {{ ref('int_events_this_run') }}
 
+{% set event_columns = [
+    'event_id', 'person_id', 'user_id', 'product', 'event_name', 'occurred_at', 'anonymous_id',
+] %}
+
 with
 
 {% if is_incremental() -%}
@@ -38,44 +42,6 @@ merged_persons as (
 
 ),
 
-{% endif -%}
-person_events as (
-
-    -- The events aggregated: all the events of the persons recomputed (in an incremental run,
-    -- those of int_persons_this_run that are not merged, through a semi-join: PostgreSQL reads
-    -- them by the person_id index) and the new events of the merged persons.
-    select
-        event_id,
-        person_id,
-        user_id,
-        product,
-        event_name,
-        occurred_at,
-        anonymous_id
-    from {{ ref('fct_events') }}
-    {% if is_incremental() -%}
-    where person_id in (select person_id from {{ ref('int_persons_this_run') }})
-        and person_id not in (select person_id from merged_persons)
-
-    union all
-
-    select
-        event_id,
-        person_id,
-        user_id,
-        product,
-        event_name,
-        occurred_at,
-        anonymous_id
-    from {{ ref('int_events_this_run') }}
-    where person_id in (select person_id from merged_persons)
-    {%- else -%}
-    where person_id is not null
-    {%- endif %}
-
-),
-
-{% if is_incremental() -%}
 stored_anonymous_ids as (
 
     -- The anonymous ids of the merged persons' new events that their stored events carry
@@ -88,24 +54,51 @@ stored_anonymous_ids as (
         on stored_events.person_id = merged_persons.person_id
         and stored_events.occurred_at <= merged_persons.last_seen_at
     where stored_events.anonymous_id in (
-        select anonymous_id from person_events
+        select anonymous_id from {{ ref('int_events_this_run') }}
         where person_id in (select person_id from merged_persons)
     )
 
 ),
 
 {% endif -%}
+person_events as (
+
+    -- The events aggregated: all the events of the persons recomputed (in an incremental run,
+    -- those of int_persons_this_run that are not merged) and the new events of the merged
+    -- persons. An anonymous id counts for a person the first time one of their events carries
+    -- it (`counted_anonymous_id`); a merged person's stored row counts those of their stored
+    -- events.
+    select
+        {{ event_columns | join(', ') }},
+        anonymous_id as counted_anonymous_id
+    from {{ ref('fct_events') }}
+    {% if is_incremental() -%}
+    where person_id in (select person_id from {{ ref('int_persons_this_run') }})
+        and person_id not in (select person_id from merged_persons)
+
+    union all
+
+    select
+        {% for column in event_columns -%}
+        gained.{{ column }},
+        {% endfor -%}
+        case when stored_anonymous_ids.anonymous_id is null then gained.anonymous_id end as counted_anonymous_id
+    from {{ ref('int_events_this_run') }} as gained
+    left join stored_anonymous_ids
+        on gained.person_id = stored_anonymous_ids.person_id
+        and gained.anonymous_id = stored_anonymous_ids.anonymous_id
+    where gained.person_id in (select person_id from merged_persons)
+    {%- else -%}
+    where person_id is not null
+    {%- endif %}
+
+),
+
 events as (
 
     select
         person_events.*,
-        identifies.traits_email,
-        -- An anonymous id counts for a person the first time one of their events carries it.
-        {% if is_incremental() -%}
-        case when stored_anonymous_ids.anonymous_id is null then person_events.anonymous_id end
-        {%- else -%}
-        person_events.anonymous_id
-        {%- endif %} as counted_anonymous_id
+        identifies.traits_email
     from person_events
     left join (
         select
@@ -116,11 +109,6 @@ events as (
             and traits_email is not null
     ) as identifies
         on person_events.event_id = identifies.identify_event_id
-    {% if is_incremental() -%}
-    left join stored_anonymous_ids
-        on person_events.person_id = stored_anonymous_ids.person_id
-        and person_events.anonymous_id = stored_anonymous_ids.anonymous_id
-    {%- endif %}
 
 ),
 

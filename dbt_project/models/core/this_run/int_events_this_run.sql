@@ -15,6 +15,12 @@ select
     channel,
     occurred_at,
     occurred_date,
+    -- what int_conversions_valued values a conversion from
+    received_at,
+    stripe_charge_id,
+    stripe_invoice_id,
+    revenue,
+    revenue_currency,
     -- merged before, so the models downstream can have seen it with another person
     first_built_at < built_at as merged_again
 from {{ ref('fct_events') }}

@@ -34,16 +34,11 @@
     'revenue_currency',
 ] %}
 
-{% set conversion_names -%}
-    {%- for name in var('conversion_event_names') -%}
-    '{{ name }}'{{ ', ' if not loop.last }}
-    {%- endfor -%}
-{%- endset %}
-
 with
 
 conversion_events as (
 
+    -- (in an incremental run, those of int_events_this_run, which carries these columns)
     select
         event_id as conversion_event_id,
         event_name as conversion_name,
@@ -55,15 +50,12 @@ conversion_events as (
         stripe_invoice_id,
         revenue,
         revenue_currency
-    from {{ ref('fct_events') }}
-    where event_name in ({{ conversion_names }})
-    {% if is_incremental() -%}
-        -- (the run's conversions first: PostgreSQL then reads them by the event_id index)
-        and event_id in (
-            select event_id from {{ ref('int_events_this_run') }}
-            where event_name in ({{ conversion_names }})
-        )
-    {%- endif %}
+    from {{ ref('int_events_this_run') if is_incremental() else ref('fct_events') }}
+    where event_name in (
+        {%- for name in var('conversion_event_names') %}
+        '{{ name }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
 
 ),
 
