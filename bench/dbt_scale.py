@@ -47,7 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -232,6 +232,11 @@ def drop_database(target: WarehouseTarget) -> None:
         )
 
 
+def persons(size: int) -> int:
+    """The persons the `size` events of the history belong to (20 events each)."""
+    return max(size // 20, 1)
+
+
 def load(backend: str, size: int, work: Path, days: int) -> tuple[WarehouseTarget, float]:
     """A new warehouse holding the history of `size` events; the seconds the load took."""
     if backend == "duckdb":
@@ -240,7 +245,7 @@ def load(backend: str, size: int, work: Path, days: int) -> tuple[WarehouseTarge
         target = new_database()
     migrate(target)
     started = time.perf_counter()
-    insert_events(target, 0, size, max(size // 20, 1), None, days)
+    insert_events(target, 0, size, persons(size), None, days)
     if backend == "postgres":
         # What autovacuum does after a bulk load on a live server (it is off on this one):
         # without statistics the planner cannot see that a day's events sit together.
@@ -265,10 +270,14 @@ class ProjectRun:
     target: WarehouseTarget  # the copy: its full build and the new day, then the runs below
     new_day_events: int
     full_build: float
-    incremental_builds: list[float]  # one per --repeat, each on a copy of the same state
-    partition_run: float
-    incremental_nodes: dict[str, float]  # per node of the last incremental build
-    rebuild_nodes: dict[str, float]  # per node of the --full-refresh of MODELS (--per-model)
+    # Filled in by incremental_build and finish_project:
+    # one per --repeat, each on a copy of the same state
+    incremental_builds: list[float] = field(default_factory=list)
+    partition_run: float = 0.0
+    # per node of the last incremental build
+    incremental_nodes: dict[str, float] = field(default_factory=dict)
+    # per node of the --full-refresh of MODELS (--per-model)
+    rebuild_nodes: dict[str, float] = field(default_factory=dict)
 
     @property
     def incremental_build(self) -> float:
@@ -304,8 +313,8 @@ def prepare_project(
     work.mkdir(parents=True, exist_ok=True)
     full = dbt(target, dbt_build_args(selection), work, project)
     daily = max(size // days, 1)
-    insert_events(target, size, daily, max(size // 20, 1), days, days)
-    return ProjectRun(target, daily, full, [], 0.0, {}, {})
+    insert_events(target, size, daily, persons(size), days, days)
+    return ProjectRun(target, daily, full)
 
 
 def incremental_build(
@@ -328,7 +337,7 @@ def finish_project(
     """Steps 5 and 6 of the module's docstring, after the incremental builds."""
     target = run.target
     insert_events(
-        target, size + run.new_day_events, run.new_day_events, max(size // 20, 1), days + 1, days
+        target, size + run.new_day_events, run.new_day_events, persons(size), days + 1, days
     )
     run.partition_run = dbt(
         target, ["run", "--select", "+fct_events", "--vars", window_vars(days + 1)], work, project

@@ -89,6 +89,14 @@ def dbt_command(args: Sequence[str], project_dir: Path = DBT_PROJECT_DIR) -> lis
     return [DBT_EXECUTABLE, *dbt_args(args, project_dir)]
 
 
+def dbt_paths(work_dir: Path) -> dict[str, str]:
+    """dbt's target and log paths under `work_dir`, so runs side by side never share artifacts."""
+    return {
+        "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
+        "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
+    }
+
+
 def run_dbt_subprocess(
     target: WarehouseTarget,
     args: Sequence[str],
@@ -96,18 +104,10 @@ def run_dbt_subprocess(
     project_dir: Path = DBT_PROJECT_DIR,
 ) -> subprocess.CompletedProcess[str]:
     """`dbt ARGS` against `target` in a subprocess, with its target and log paths under
-    `work_dir` (so runs side by side never share artifacts); output captured, never raises."""
-    env = (
-        os.environ
-        | dbt_env(target)
-        | {
-            "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
-            "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
-        }
-    )
+    `work_dir` (`dbt_paths`); output captured, never raises."""
     return subprocess.run(
         dbt_command(args, project_dir),
-        env=env,
+        env=os.environ | dbt_env(target) | dbt_paths(work_dir),
         capture_output=True,
         text=True,
         check=False,

@@ -23,7 +23,7 @@ from acd_analytics import Client
 from acd_analytics.warehouse_url import WarehouseTarget
 
 from warehouse_db.connection import connect
-from warehouse_db.dbt_env import run_dbt_in_process
+from warehouse_db.dbt_env import dbt_paths, run_dbt_in_process
 
 if TYPE_CHECKING:  # dbt loads in seconds: only the tests that run it import it
     from dbt.contracts.graph.manifest import Manifest
@@ -86,11 +86,7 @@ def dbt_in(
 ) -> DbtRun:
     """Run `dbt ARGS` against `target` with its target and log paths under `work_dir`;
     fails the test with dbt's output when it fails (unless `check=False`)."""
-    paths = {
-        "DBT_TARGET_PATH": str(work_dir / "dbt_target"),
-        "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
-        "DBT_USE_COLORS": "false",
-    }
+    paths = dbt_paths(work_dir) | {"DBT_USE_COLORS": "false"}
     at = list(args).index("--vars") if "--vars" in args else len(args)
     dbt_vars = tuple(args[at : at + 2])
     key = (target.backend, dbt_vars)
