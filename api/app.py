@@ -5,8 +5,9 @@ the warehouse is busy), find the key by its hash (401) and, for a mart read, the
 build in the same statement, take a token from its bucket (429),
 find the mart (404) and check the key may read it (403), parse the query string against the
 mart's contract (400 naming the parameter), answer 304 when `If-None-Match` holds this page's
-ETag, else run one bound statement that always carries the key's product condition. Then the
-request is added to the audit log, whatever its status.
+ETag, else answer from the page cache when this ETag's page is in it (api/page_cache.py), else
+run one bound statement that always carries the key's product condition. Then the request is
+added to the audit log, whatever its status.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from api.dashboard.report import render_dashboard
 from api.docs_page import DOCS_HTML
 from api.keys import KEY_PREFIX, ReadKey, build_from_row, key_from_row, lookup_sql
 from api.openapi import openapi_document
+from api.page_cache import CachedPage, PageCache
 from api.query import (
     BadParameter,
     Page,
@@ -109,6 +111,7 @@ class ReadApi:
         self.manifest = manifest
         self.reader_target = reader_target
         self.rates = TokenBuckets(settings.rate_limit, settings.rate_burst)
+        self.pages = PageCache(settings.page_cache_bytes)
         self.reader: Reader | None = None
         self.audit: AuditLog | None = None
         self._catalog: Catalog | None = None
@@ -304,12 +307,26 @@ class ReadApi:
             raise Refused(400, "bad_parameter", str(exc)) from None
         built_at = json_value("timestamp", built[0]) if built else None
         headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+        etag = None
         if built is not None:
-            headers["ETag"] = _etag(mart.name, built[1], built_at, key, items)
-            if if_none_match and _etag_matches(if_none_match, headers["ETag"]):
+            etag = headers["ETag"] = _etag(mart.name, built[1], built_at, key, items)
+            if if_none_match and _etag_matches(if_none_match, etag):
                 return Outcome(Response(status_code=304, headers=headers), rows=0)
         if built_at:
             headers["X-Built-At"] = built_at
+        body = self.pages.get(etag) if etag else None
+        metrics.PAGE_CACHE.labels("miss" if body is None else "hit").inc()
+        if body is None:
+            body = self._query_page(session, key, mart, page, built_at)
+            if etag:
+                self.pages.put(etag, body)
+        metrics.ROWS.labels(mart.name).inc(body.rows)
+        return Outcome(_answer(body, headers), rows=body.rows)
+
+    def _query_page(
+        self, session: Session, key: ReadKey, mart: Mart, page: Page, built_at: str | None
+    ) -> CachedPage:
+        """The page's body, from one statement that carries the key's product condition."""
         assert self.reader is not None
         product_column = mart.product_column if key.product is not None else None
         started = time.perf_counter()
@@ -328,9 +345,9 @@ class ReadApi:
             to_json = api_form_row(page)
         rows = [to_json(row) for row in raw[: page.limit]]
         next_cursor = cursor_after(page, raw[page.limit - 1]) if len(raw) > page.limit else None
+        body = _page_body(page, rows, next_cursor, built_at)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
-        metrics.ROWS.labels(mart.name).inc(len(rows))
-        return Outcome(_page_response(page, rows, next_cursor, built_at, headers), rows=len(rows))
+        return body
 
 
 def _dashboard_date(name: str, value: str | None) -> date | None:
@@ -363,26 +380,26 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
 
 
-def _page_response(
-    page: Page,
-    rows: list[dict[str, Any]],
-    next_cursor: str | None,
-    built_at: str | None,
-    headers: dict[str, str],
-) -> Response:
+def _page_body(
+    page: Page, rows: list[dict[str, Any]], next_cursor: str | None, built_at: str | None
+) -> CachedPage:
     if page.format == "json":
         body = orjson.dumps({"data": rows, "next_cursor": next_cursor, "built_at": built_at})
-        return Response(body, 200, headers, media_type="application/json")
-    if next_cursor:
-        headers = {**headers, "X-Next-Cursor": next_cursor}
+        return CachedPage(body, "application/json", len(rows), ())
+    cursor_header = (("X-Next-Cursor", next_cursor),) if next_cursor else ()
     if page.format == "ndjson":
-        return Response(b"".join(orjson.dumps(row) + b"\n" for row in rows), 200, headers, NDJSON)
+        body = b"".join(orjson.dumps(row) + b"\n" for row in rows)
+        return CachedPage(body, NDJSON, len(rows), cursor_header)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([column.name for column in page.output])
     for row in rows:
         writer.writerow([csv_value(row[column.name]) for column in page.output])
-    return Response(out.getvalue(), 200, headers, media_type="text/csv")
+    return CachedPage(out.getvalue().encode(), "text/csv", len(rows), cursor_header)
+
+
+def _answer(page: CachedPage, headers: dict[str, str]) -> Response:
+    return Response(page.body, 200, {**headers, **dict(page.headers)}, media_type=page.media_type)
 
 
 def _state(request: Request) -> ReadApi:

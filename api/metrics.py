@@ -13,3 +13,8 @@ QUERY_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 ROWS = Counter("acd_api_rows", "Rows returned, by mart", ["mart"])
+PAGE_CACHE = Counter(
+    "acd_api_page_cache",
+    "Mart reads answered from the page cache (hit) or by a query (miss)",
+    ["result"],
+)

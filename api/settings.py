@@ -6,6 +6,7 @@
 | `ACD_API_STATEMENT_TIMEOUT_MS` | longest a mart query may run before the answer is 503 | 10000 |
 | `ACD_API_POOL_SIZE` | PostgreSQL connections per API process | 8 |
 | `ACD_API_WAREHOUSE_URL` | PostgreSQL: connect as this (read-only) login instead of the API role the server makes at start | unset |
+| `ACD_API_PAGE_CACHE_MB` | memory per API process for pages already answered, reused until their mart's next build (0: off) | 64 |
 | `ACD_API_MANIFEST` | the dbt manifest the marts are read from | `dbt_project/target/manifest.json`, parsed if stale |
 """
 
@@ -21,6 +22,7 @@ from serving.settings import positive_number, setting
 DEFAULT_RATE_LIMIT = 20.0
 DEFAULT_STATEMENT_TIMEOUT_MS = 10_000
 DEFAULT_POOL_SIZE = 8
+DEFAULT_PAGE_CACHE_MB = 64
 
 
 class InvalidApiSetting(ValueError):
@@ -33,6 +35,7 @@ class ApiSettings:
     rate_burst: float | None = None
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
     pool_size: int = DEFAULT_POOL_SIZE
+    page_cache_bytes: int = DEFAULT_PAGE_CACHE_MB * 2**20
     reader_url: str | None = None
     manifest: Path | None = None
 
@@ -54,10 +57,21 @@ def api_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
             )
         ),
         pool_size=int(_positive("ACD_API_POOL_SIZE", get("ACD_API_POOL_SIZE"), DEFAULT_POOL_SIZE)),
+        page_cache_bytes=int(
+            _positive(
+                "ACD_API_PAGE_CACHE_MB",
+                get("ACD_API_PAGE_CACHE_MB"),
+                DEFAULT_PAGE_CACHE_MB,
+                zero=True,
+            )
+            * 2**20
+        ),
         reader_url=get("ACD_API_WAREHOUSE_URL"),
         manifest=Path(manifest) if manifest else None,
     )
 
 
-def _positive(name: str, value: str | None, default: float) -> float:
-    return default if value is None else positive_number(name, value, InvalidApiSetting)
+def _positive(name: str, value: str | None, default: float, *, zero: bool = False) -> float:
+    if value is None:
+        return default
+    return positive_number(name, value, InvalidApiSetting, zero=zero)

@@ -13,9 +13,9 @@ backend:
    run). With `--keep DIR` the warehouse is kept (DuckDB: a file in DIR; PostgreSQL: the
    database `acd_bench_api_<size>_<days>d`) and reused by the next run with the same size and
    days, so a 10M build is done once; `bench/report_time.py --keep DIR` reads the same one;
-2. `acd-warehouse api` as a child process on 127.0.0.1 (one worker, the rate limit lifted:
+2. `acd-warehouse api` as two child processes on 127.0.0.1 (one worker, the rate limit lifted:
    the benchmark measures the API), an analyst key and a product key (`waitlistlab`, which has the conversions of the synthetic events);
-3. for each page (below), in turn: the floor, then the API.
+3. for each page (below), in turn: the floor, the API, the cached API.
    - **direct**: the plain statement for that page, what a product would run with SQL
      (`api.query.page_sql` without `api_form`: the same filters, order, limit, parameters and
      product condition as the API's, the columns as stored; the API's JSON pages run it
@@ -23,7 +23,10 @@ backend:
      (psycopg / duckdb) by `--clients` processes, each with its own connection, in a loop:
      execute and fetch the rows, nothing else;
    - **API**: `GET /v1/marts/{name}?…` by wrk with `--clients` connections (the key in a
-     Bearer header), after a 2 s warm-up.
+     Bearer header), after a 2 s warm-up, from a server with the page cache off
+     (`ACD_API_PAGE_CACHE_MB=0`: every request runs its query);
+   - **cached API**: the same from a server with the default page cache. wrk repeats one
+     request, so every measured request is a cache hit: key, rate, scope and audit, no query.
 
 Each pass reports p50 / p99 latency, requests/s and the API's rate as a percentage of the
 direct rate, and the CPU time spent per request (Linux `/proc`): for the direct pass, its
@@ -189,7 +192,7 @@ def prepare_warehouse(
     migrate(target)
     print(f"[{backend}] inserting {size:,} events over {days} days", file=sys.stderr)
     started = time.perf_counter()
-    insert_events(target, 0, size, max(size // 20, 1), None, days)
+    insert_events(target, 0, size, dbt_scale.persons(size), None, days)
     if backend == "postgres":
         with connect(target) as conn:
             conn.execute("analyze shared_events")
@@ -392,7 +395,12 @@ class ApiProcess:
     """`acd-warehouse api` on a free port of 127.0.0.1, as a child process."""
 
     def __init__(
-        self, prepared: Prepared, workdir: Path, source: Path | None, workers: int = 1
+        self,
+        prepared: Prepared,
+        workdir: Path,
+        source: Path | None,
+        workers: int = 1,
+        page_cache_mb: int | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -403,6 +411,7 @@ class ApiProcess:
             "ACD_WAREHOUSE_URL": prepared.target.url,
             "ACD_API_MANIFEST": str(prepared.manifest),
             "ACD_API_RATE_LIMIT": "1000000000",  # the benchmark measures the API
+            **({} if page_cache_mb is None else {"ACD_API_PAGE_CACHE_MB": str(page_cache_mb)}),
         }
         self.log = (workdir / f"api-{prepared.backend}-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
@@ -588,7 +597,10 @@ def run_backend(
         _, analyst = create_read_key(prepared.target, "bench-analyst", None, None)
         _, product = create_read_key(prepared.target, f"bench-{PRODUCT}", PRODUCT, None)
         source = None if args.worktree else source_copy(workdir)
-        api = ApiProcess(prepared, workdir, source, args.workers)
+        # Every request a query (the page cache off), and the server as it runs by default,
+        # where wrk's repeated request is answered from the page cache.
+        api = ApiProcess(prepared, workdir, source, args.workers, page_cache_mb=0)
+        cached_api = ApiProcess(prepared, workdir, source, args.workers)
         try:
             for spec in pages(args.days):
                 for scope, key, key_product in (
@@ -599,14 +611,17 @@ def run_backend(
                     direct = bench_direct(prepared, statement, params, args.clients, args.duration)
                     time.sleep(1)
                     query = "&".join(f"{k}={v}" for k, v in spec.query)
-                    served = bench_api(
-                        api,
-                        workdir,
-                        f"/v1/marts/{spec.mart}?{query}",
-                        key,
-                        args.clients,
-                        args.duration,
-                        prepared.database,
+                    served, cached = (
+                        bench_api(
+                            server,
+                            workdir,
+                            f"/v1/marts/{spec.mart}?{query}",
+                            key,
+                            args.clients,
+                            args.duration,
+                            prepared.database,
+                        )
+                        for server in (api, cached_api)
                     )
                     row = {
                         "backend": backend,
@@ -619,15 +634,18 @@ def run_backend(
                         "direct": direct,
                         "api": served,
                         "api_vs_direct": served["requests_per_s"] / direct["requests_per_s"],
+                        "api_cached": cached,
+                        "cached_vs_direct": cached["requests_per_s"] / direct["requests_per_s"],
                     }
                     rows.append(row)
                     print(_line(row), flush=True)
                     time.sleep(1)
-            rss = peak_rss_mb(api.proc.pid)
+            rss = max(peak_rss_mb(server.proc.pid) for server in (api, cached_api))
             for row in rows:
                 row["api_peak_rss_mb"] = rss
         finally:
             api.stop()
+            cached_api.stop()
         if args.breakdown:
             print(f"\n{backend}: ms per request step, median of {args.breakdown}, in process")
             print("| page | key | " + " | ".join(STAGES) + " |")
@@ -655,19 +673,21 @@ def run_backend(
 HEADER = (
     "| backend | events | page | key | rows | direct p50 / p99 ms | direct req/s"
     " | API p50 / p99 ms | API req/s | API / direct | CPU ms per request, direct / API"
-    " | non-2xx |\n"
-    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    " | cached API p50 / p99 ms | cached req/s | cached / direct | non-2xx |\n"
+    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
 def _line(row: dict[str, Any]) -> str:
-    d, a = row["direct"], row["api"]
+    d, a, c = row["direct"], row["api"], row["api_cached"]
     return (
         f"| {row['backend']} | {row['events']:,} | {row['page']} | {row['key']} | {a['rows']:,}"
         f" | {d['p50_ms']:.1f} / {d['p99_ms']:.1f} | {d['requests_per_s']:,.0f}"
         f" | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {a['requests_per_s']:,.0f}"
         f" | {100 * row['api_vs_direct']:.0f} %"
-        f" | {d['cpu_ms_per_request']:.1f} / {a['cpu_ms_per_request']:.1f} | {a['non_200']} |"
+        f" | {d['cpu_ms_per_request']:.1f} / {a['cpu_ms_per_request']:.1f}"
+        f" | {c['p50_ms']:.1f} / {c['p99_ms']:.1f} | {c['requests_per_s']:,.0f}"
+        f" | {100 * row['cached_vs_direct']:.0f} % | {a['non_200'] + c['non_200']} |"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 
@@ -12,14 +13,16 @@ def setting(env: Mapping[str, str], name: str) -> str | None:
 
 
 def positive_number(
-    name: str, text: str, error: type[ValueError], *, integer: bool = False
+    name: str, text: str, error: type[ValueError], *, integer: bool = False, zero: bool = False
 ) -> float:
-    """`text` as a number above zero (a whole one when `integer`); else `error` naming `name`."""
+    """`text` as a number above zero (a whole one when `integer`; zero too when `zero`); else
+    `error` naming `name`."""
     try:
         number = float(int(text)) if integer else float(text)
     except ValueError:
-        number = 0.0
-    if not number > 0:
-        kind = "a positive whole number" if integer else "a positive number"
+        number = math.nan
+    if not (math.isfinite(number) and (number > 0 or (zero and number == 0))):
+        number_kind = "whole number" if integer else "number"
+        kind = f"a {number_kind} of 0 or more" if zero else f"a positive {number_kind}"
         raise error(f"{name} must be {kind}, got {text!r}")
     return number

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from api.app import ReadApi
 from api.settings import ApiSettings
@@ -156,6 +157,60 @@ def test_a_repeated_request_is_answered_304_with_its_etag(harness: Harness) -> N
     )
     assert changed.status_code == 200
     assert first.json()["built_at"] is not None
+
+
+def cache_count(result: str) -> float:
+    return REGISTRY.get_sample_value("acd_api_page_cache_total", {"result": result}) or 0.0
+
+
+def test_a_repeated_page_comes_from_the_cache_until_its_mart_is_built_again(
+    harness: Harness,
+) -> None:
+    mart = "rpt_product_daily"
+    _, key = harness.key(product="pct")
+    _, other_product = harness.key(product="portal28")
+    params = {"limit": 7, "order": "-activity_date"}
+    first = harness.get(f"/v1/marts/{mart}", key, params=params)
+    hits, misses = cache_count("hit"), cache_count("miss")
+    again = harness.get(f"/v1/marts/{mart}", key, params=params)
+    assert (cache_count("hit"), cache_count("miss")) == (hits + 1, misses)
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["x-built-at"] == first.headers["x-built-at"]
+    assert {row["product"] for row in first.json()["data"]} == {"pct"}
+
+    # Another product's key asks the same query: its own page, never the cached one.
+    theirs = harness.get(f"/v1/marts/{mart}", other_product, params=params)
+    assert cache_count("miss") == misses + 1
+    assert {row["product"] for row in theirs.json()["data"]} == {"portal28"}
+
+    # CSV's cursor travels in a header, which the cached page keeps.
+    csv_first = harness.get(f"/v1/marts/{mart}", key, params={**params, "format": "csv"})
+    csv_again = harness.get(f"/v1/marts/{mart}", key, params={**params, "format": "csv"})
+    assert csv_again.content == csv_first.content
+    assert csv_again.headers["x-next-cursor"] == csv_first.headers["x-next-cursor"]
+    assert csv_again.headers["content-type"] == csv_first.headers["content-type"]
+
+    # A new build of the mart (what its post-hook records) makes the next read a query.
+    (invocation,) = harness.query(
+        f"select invocation_id from acd_mart_builds where mart = '{mart}'"
+    )[0]
+    try:
+        harness.query(
+            f"update acd_mart_builds set invocation_id = 'rebuilt' where mart = '{mart}' "
+            "returning mart"
+        )
+        misses = cache_count("miss")
+        rebuilt = harness.get(f"/v1/marts/{mart}", key, params=params)
+        assert cache_count("miss") == misses + 1
+        assert rebuilt.headers["etag"] != first.headers["etag"]
+        assert rebuilt.json()["data"] == first.json()["data"]
+    finally:
+        harness.query(
+            f"update acd_mart_builds set invocation_id = '{invocation}' where mart = '{mart}' "
+            "returning mart"
+        )
 
 
 def test_past_the_rate_a_key_gets_429_with_retry_after(harness: Harness) -> None:

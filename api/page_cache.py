@@ -1,0 +1,59 @@
+"""Pages already answered, kept in memory and keyed by their ETag (docs/API.md, Caching).
+
+A page's ETag names its mart's build, the key's product scope and the query, and the same
+build, scope and query give the same bytes: that is what lets the API answer `304`. The same
+fact lets it answer a repeated request from memory: the key is still looked up, rate-limited,
+checked against the mart and audited on every request; only the query and its encoding are
+skipped. A new build of the mart changes the ETag, so a page is never served past its build.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    body: bytes
+    media_type: str
+    rows: int
+    headers: tuple[tuple[str, str], ...]  # those the page itself adds (X-Next-Cursor)
+
+
+class PageCache:
+    """The most recently used pages, up to `max_bytes` of bodies in all (0: keep none)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[str, CachedPage] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # requests run in worker threads
+
+    def get(self, etag: str) -> CachedPage | None:
+        with self._lock:
+            page = self._pages.get(etag)
+            if page is not None:
+                self._pages.move_to_end(etag)
+            return page
+
+    def put(self, etag: str, page: CachedPage) -> None:
+        if len(page.body) > self.max_bytes:
+            return
+        with self._lock:
+            old = self._pages.pop(etag, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._pages[etag] = page
+            self._bytes += len(page.body)
+            while self._bytes > self.max_bytes:
+                _, evicted = self._pages.popitem(last=False)
+                self._bytes -= len(evicted.body)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._pages)
