@@ -22,8 +22,15 @@ class CachedPage:
     headers: tuple[tuple[str, str], ...]  # those the page itself adds (X-Next-Cursor)
 
 
+ENTRY_BYTES = 256  # what an entry costs besides its body (its key, headers and objects)
+
+
+def _cost(page: CachedPage) -> int:
+    return ENTRY_BYTES + len(page.body)
+
+
 class PageCache:
-    """The most recently used pages, up to `max_bytes` of bodies in all (0: keep none)."""
+    """The most recently used pages, up to `max_bytes` in all (0: keep none)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -39,17 +46,18 @@ class PageCache:
             return page
 
     def put(self, etag: str, page: CachedPage) -> None:
-        if len(page.body) > self.max_bytes:
+        cost = _cost(page)
+        if cost > self.max_bytes:
             return
         with self._lock:
             old = self._pages.pop(etag, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= _cost(old)
             self._pages[etag] = page
-            self._bytes += len(page.body)
+            self._bytes += cost
             while self._bytes > self.max_bytes:
                 _, evicted = self._pages.popitem(last=False)
-                self._bytes -= len(evicted.body)
+                self._bytes -= _cost(evicted)
 
     @property
     def size_bytes(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.page_cache import CachedPage, PageCache
+from api.page_cache import ENTRY_BYTES, CachedPage, PageCache
 from api.settings import InvalidApiSetting, api_settings
 
 
@@ -13,21 +13,21 @@ def page(size: int, rows: int = 1) -> CachedPage:
 
 
 def test_the_least_recently_used_pages_go_first_when_the_bytes_run_out() -> None:
-    cache = PageCache(max_bytes=250)
+    cache = PageCache(max_bytes=2 * ENTRY_BYTES + 250)
     cache.put("a", page(100))
     cache.put("b", page(100))
     assert cache.get("a") is not None  # now "b" is the least recently used
     cache.put("c", page(100))
     assert cache.get("b") is None
     assert cache.get("a") is not None and cache.get("c") is not None
-    assert cache.size_bytes == 200
+    assert cache.size_bytes == 2 * ENTRY_BYTES + 200
 
 
 def test_a_page_put_again_replaces_its_bytes_and_a_page_larger_than_the_cache_is_not_kept() -> None:
-    cache = PageCache(max_bytes=100)
+    cache = PageCache(max_bytes=ENTRY_BYTES + 100)
     cache.put("a", page(60))
     cache.put("a", page(40, rows=2))
-    assert cache.size_bytes == 40
+    assert cache.size_bytes == ENTRY_BYTES + 40
     assert cache.get("a") == page(40, rows=2)
     cache.put("big", page(101))
     assert cache.get("big") is None
@@ -37,6 +37,7 @@ def test_a_page_put_again_replaces_its_bytes_and_a_page_larger_than_the_cache_is
 def test_a_cache_of_zero_bytes_keeps_nothing() -> None:
     cache = PageCache(max_bytes=0)
     cache.put("a", page(1))
+    cache.put("empty", page(0, rows=0))  # an NDJSON page without rows has no bytes
     assert len(cache) == 0
 
 
