@@ -74,7 +74,10 @@ person_events as (
     from {{ ref('fct_events') }}
     {% if is_incremental() -%}
     where person_id in (select person_id from {{ ref('int_persons_this_run') }})
-        and person_id not in (select person_id from merged_persons)
+        and not exists (
+            select 1 from merged_persons
+            where merged_persons.person_id = fct_events.person_id
+        )
 
     union all
 
@@ -170,7 +173,10 @@ person_stats as (
     select * from computed_stats
     {%- else -%}
     select * from computed_stats
-    where person_id not in (select person_id from merged_persons)
+    where not exists (
+        select 1 from merged_persons
+        where merged_persons.person_id = computed_stats.person_id
+    )
 
     union all
 
