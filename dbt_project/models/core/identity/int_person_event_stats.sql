@@ -69,14 +69,16 @@ person_events as (
     -- it (`counted_anonymous_id`); a merged person's stored row counts those of their stored
     -- events.
     select
-        {{ event_columns | join(', ') }},
-        anonymous_id as counted_anonymous_id
-    from {{ ref('fct_events') }}
+        {% for column in event_columns -%}
+        person_event_rows.{{ column }},
+        {% endfor -%}
+        person_event_rows.anonymous_id as counted_anonymous_id
+    from {{ ref('fct_events') }} as person_event_rows
     {% if is_incremental() -%}
-    where person_id in (select person_id from {{ ref('int_persons_this_run') }})
+    where person_event_rows.person_id in (select person_id from {{ ref('int_persons_this_run') }})
         and not exists (
             select 1 from merged_persons
-            where merged_persons.person_id = fct_events.person_id
+            where merged_persons.person_id = person_event_rows.person_id
         )
 
     union all
@@ -92,7 +94,7 @@ person_events as (
         and gained.anonymous_id = stored_anonymous_ids.anonymous_id
     where gained.person_id in (select person_id from merged_persons)
     {%- else -%}
-    where person_id is not null
+    where person_event_rows.person_id is not null
     {%- endif %}
 
 ),
