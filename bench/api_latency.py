@@ -552,7 +552,9 @@ def breakdown(
     from api.settings import ApiSettings
     from serving.keys import hash_key
 
-    api = ReadApi(prepared.target, ApiSettings(rate_limit=1e9), manifest=prepared.manifest)
+    # The page cache off: every serve runs its query, as the steps timed beside it do.
+    settings = ApiSettings(rate_limit=1e9, page_cache_bytes=0)
+    api = ReadApi(prepared.target, settings, manifest=prepared.manifest)
     api.start()
     try:
         assert api.reader is not None
