@@ -42,21 +42,44 @@ merged_persons as (
 
 ),
 
+recomputed_persons as (
+
+    select persons.person_id
+    from {{ ref('int_persons_this_run') }} as persons
+    where not exists (
+        select 1 from merged_persons
+        where merged_persons.person_id = persons.person_id
+    )
+
+),
+
 stored_anonymous_ids as (
 
-    -- The anonymous ids of the merged persons' new events that their stored events carry
-    -- (PostgreSQL reads those by the anonymous_id index).
+    -- The anonymous ids of the merged persons' new events that their stored events carry.
+    -- Per id, by the anonymous_id index on PostgreSQL (per_row_lookup): as a join, PostgreSQL
+    -- at times merged it with a scan of the whole index (13 s against 0.5 s at 10M events).
     select distinct
-        stored_events.person_id,
-        stored_events.anonymous_id
-    from {{ ref('fct_events') }} as stored_events
-    inner join merged_persons
-        on stored_events.person_id = merged_persons.person_id
-        and stored_events.occurred_at <= merged_persons.last_seen_at
-    where stored_events.anonymous_id in (
-        select anonymous_id from {{ ref('int_events_this_run') }}
-        where person_id in (select person_id from merged_persons)
-    )
+        gained_ids.person_id,
+        gained_ids.anonymous_id
+    from (
+        select distinct
+            gained.person_id,
+            gained.anonymous_id,
+            merged_persons.last_seen_at
+        from {{ ref('int_events_this_run') }} as gained
+        inner join merged_persons
+            on gained.person_id = merged_persons.person_id
+        where gained.anonymous_id is not null
+    ) as gained_ids
+    cross join lateral (
+        -- (qualified: the subquery reads the outer row)
+        select stored_events.event_id
+        from {{ ref('fct_events') }} as stored_events
+        where stored_events.anonymous_id = gained_ids.anonymous_id  -- noqa: RF03
+            and stored_events.person_id = gained_ids.person_id  -- noqa: RF03
+            and stored_events.occurred_at <= gained_ids.last_seen_at  -- noqa: RF03
+        {{ per_row_lookup() }}
+    ) as stored_event
 
 ),
 
@@ -75,11 +98,7 @@ person_events as (
         person_event_rows.anonymous_id as counted_anonymous_id
     from {{ ref('fct_events') }} as person_event_rows
     {% if is_incremental() -%}
-    where person_event_rows.person_id in (select person_id from {{ ref('int_persons_this_run') }})
-        and not exists (
-            select 1 from merged_persons
-            where merged_persons.person_id = person_event_rows.person_id
-        )
+    where person_event_rows.person_id in (select person_id from recomputed_persons)
 
     union all
 
