@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import dagster as dg
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from tests.orchestration.conftest import PLACEHOLDER_SETTINGS
 
 pytestmark = pytest.mark.slow
@@ -39,12 +39,6 @@ query Resources($selector: RepositorySelector!) {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def secrets() -> dict[str, str]:
     """A secret value per setting, unique to this test so any occurrence is a leak."""
@@ -57,7 +51,7 @@ def secrets() -> dict[str, str]:
 
 @pytest.fixture
 def webserver(tmp_path: Path, secrets: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {
         **os.environ,

@@ -8,7 +8,6 @@ session; they only read the marts, and what they write (keys, audit rows) they n
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 import uuid
@@ -26,7 +25,7 @@ from api.keys import create_read_key, revoke_read_key
 from api.settings import ApiSettings
 from api.warehouse import DuckDBReader
 from orchestration.defs.dbt.project import ensure_manifest
-from tests.conftest import BACKENDS, PerBackend, pick_backend
+from tests.conftest import BACKENDS, PerBackend, free_port, pick_backend
 from tests.integration.conftest import Built
 from warehouse_db.connection import connect
 
@@ -112,16 +111,10 @@ def harness(request: pytest.FixtureRequest, harnesses: dict[str, Harness]) -> Ha
     return pick_backend(request, harnesses)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_url(harness: Harness) -> Iterator[str]:
     """The harness's app served over real HTTP by uvicorn in a thread."""
-    port = _free_port()
+    port = free_port()
     # The app is already started by the harness's TestClient: no second lifespan.
     config = uvicorn.Config(
         harness.client.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"

@@ -28,15 +28,10 @@ from acd_analytics.warehouse_url import WarehouseTarget
 from collector.app import create_app
 from collector.keys import create_key
 from collector.settings import CollectorSettings
+from tests.conftest import free_port
 from tests.integration.sdk.conftest import query
 
 PRODUCT = "portal28"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
