@@ -40,14 +40,15 @@ $(JS_CLIENTS): tests/js/package.json tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund
 	touch $@
 
+# The whole suite on two pytest-xdist workers, a test module per worker (`loadfile`), so that
+# the builds a module shares are made once; each worker makes the session's shared builds.
 test: install $(JS_CLIENTS)
 	PYTHON=$(PYTHON) UV=$(UV) bash sdk/scripts/test_standalone.sh
-	$(BIN)/pytest --durations=15
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 # Everything that needs no dbt build and no Dagster run (the tests not marked `slow`), on two
 # pytest-xdist workers: these tests mostly wait on PostgreSQL, a subprocess or a socket, and
-# each has its own warehouse. (The whole suite runs in one process: its builds are shared per
-# session, and xdist 3.8's `loadgroup` does not group tests under pytest 9.)
+# each has its own warehouse.
 test-fast: install $(JS_CLIENTS)
 	$(BIN)/pytest -n 2 -m "not slow"
 
