@@ -194,10 +194,7 @@ person_stats as (
     select * from computed_stats
     {%- else -%}
     select * from computed_stats
-    where not exists (
-        select 1 from merged_persons
-        where merged_persons.person_id = computed_stats.person_id
-    )
+    where person_id in (select person_id from recomputed_persons)
 
     union all
 
