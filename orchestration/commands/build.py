@@ -32,6 +32,11 @@ from warehouse_db.dbt_env import (
     run_dbt_in_process,
 )
 
+# dbt's artifacts of a build (run_results.json, the compiled SQL) go here rather than to
+# target/: the code location and the read API read target/manifest.json, and dbt rewrites the
+# manifest of its target path in place, so a reader during a build could get half a file.
+BUILD_ARTIFACTS_DIR = DBT_PROJECT_DIR / "target" / "build"
+
 
 class DbtBuildFailed(RuntimeError):
     """dbt build finished with errors or failing tests."""
@@ -87,7 +92,9 @@ def build(
             stored = stored_inputs(conn)
         check_not_stale(manifest, current, stored, full_refresh=full_refresh)
         args = dbt_build_args(select, full_refresh=full_refresh, dbt_vars=dbt_vars)
-        result = run_dbt_in_process(target, args)
+        result = run_dbt_in_process(
+            target, args, extra_env={"DBT_TARGET_PATH": str(BUILD_ARTIFACTS_DIR)}
+        )
         with connect(target) as conn:
             recorded = record_built(
                 conn, current, stored, _succeeded(result), full_refresh=full_refresh

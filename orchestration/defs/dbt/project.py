@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,22 @@ def load_manifest() -> dict[str, Any]:
 def ensure_manifest() -> Path:
     manifest = DBT_PROJECT.manifest_path
     if not manifest.exists() or _newest_source_mtime() > manifest.stat().st_mtime:
-        env = os.environ | dbt_env(_parse_target())
-        subprocess.run(
-            dbt_command(["parse", "--quiet"]),
-            check=True,
-            env=env,
-            cwd=DBT_PROJECT_DIR,
-        )
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        # dbt writes the manifest in place: it parses into a folder of its own and the whole
+        # file is renamed over the old one, so a process reading it meanwhile never gets half.
+        # The partial-parse state goes with it: Dagster's dbt runs start from it.
+        with tempfile.TemporaryDirectory(prefix="parse-", dir=manifest.parent) as parsed:
+            env = os.environ | dbt_env(_parse_target()) | {"DBT_TARGET_PATH": parsed}
+            subprocess.run(
+                dbt_command(["parse", "--quiet"]),
+                check=True,
+                env=env,
+                cwd=DBT_PROJECT_DIR,
+            )
+            os.replace(
+                Path(parsed) / "partial_parse.msgpack", manifest.parent / "partial_parse.msgpack"
+            )
+            os.replace(Path(parsed) / "manifest.json", manifest)
     return manifest
 
 

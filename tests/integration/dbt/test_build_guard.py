@@ -16,10 +16,10 @@ from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
 
 from orchestration.cli import main
 from orchestration.commands import build as build_command
+from orchestration.defs.dbt.project import ensure_manifest
 from tests.integration.dbt.conftest import query
 from warehouse_db.build_inputs import StaleIncrementalModels
 from warehouse_db.build_lock import BuildLocked, build_lock
-from warehouse_db.dbt_env import DBT_PROJECT_DIR
 
 
 def test_a_second_build_fails_while_the_first_holds_the_lock(warehouse: WarehouseTarget) -> None:
@@ -90,7 +90,7 @@ def test_full_refresh_selection_and_vars_reach_dbt(
     monkeypatch.setenv("ACD_WAREHOUSE_URL", warehouse.url)
     calls: list[list[str]] = []
 
-    def fake_dbt(target: WarehouseTarget, args: list[str]) -> Any:
+    def fake_dbt(target: WarehouseTarget, args: list[str], **_: Any) -> Any:
         calls.append(list(args))
         return SimpleNamespace(success=True, result=SimpleNamespace(results=[]))
 
@@ -121,6 +121,8 @@ def test_a_changed_var_stops_the_build_until_a_full_refresh(
     # Only the tests of the selected models (not those that also read fct_attribution_credits).
     monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")
     select = ["+int_conversions_valued"]
+    code_location_manifest = ensure_manifest()
+    parsed_at = code_location_manifest.stat().st_mtime_ns
     assert "int_conversions_valued" in build_command.build(warehouse, select)
     signups_only = {"conversion_event_names": ["signup_completed"]}
     with pytest.raises(
@@ -133,8 +135,11 @@ def test_a_changed_var_stops_the_build_until_a_full_refresh(
         warehouse, ["int_conversions_valued"], full_refresh=True, dbt_vars=signups_only
     )
     assert recorded == ["int_conversions_valued"]
-    run_results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())
+    run_results = json.loads((build_command.BUILD_ARTIFACTS_DIR / "run_results.json").read_text())
     assert run_results["args"]["full_refresh"] is True
+    # The build's own manifest (with these vars) went beside its run results: the one the
+    # code location and the read API read is the parse's, untouched.
+    assert code_location_manifest.stat().st_mtime_ns == parsed_at
     assert build_command.build(warehouse, select, dbt_vars=signups_only) == []
     stored = query(warehouse, "select inputs from acd_dbt_build_inputs order by model")
     assert any("var conversion_event_names" in row[0] for row in stored)
