@@ -61,14 +61,19 @@ from typing import Any
 
 import psycopg
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
-from psycopg import sql
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 import dbt_scale  # noqa: E402
-from dbt_scale import DEFAULT_POSTGRES, insert_events  # noqa: E402
+from dbt_scale import (  # noqa: E402
+    admin_target,
+    create_database,
+    database_target,
+    drop_database,
+    insert_events,
+)
 from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 
 from api.catalog import load_catalog  # noqa: E402
@@ -78,7 +83,6 @@ from warehouse_db.connection import connect  # noqa: E402
 from warehouse_db.migrations import migrate  # noqa: E402
 
 CLI = str(Path(sys.executable).with_name("acd-warehouse"))
-ADMIN_URL = os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
 FIRST_DAY = date(2025, 1, 1)  # insert_events' first day
 PRODUCT = "waitlistlab"  # insert_events' purchases: this product has conversions
 
@@ -101,31 +105,11 @@ class Prepared:
     build_s: float | None = None
 
 
-def _admin() -> WarehouseTarget:
-    return parse_warehouse_url(ADMIN_URL)
-
-
-def _database_target(database: str) -> WarehouseTarget:
-    return parse_warehouse_url(_admin().url.rsplit("/", 1)[0] + f"/{database}")
-
-
 def _database_exists(database: str) -> bool:
-    with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
+    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
         return bool(
             conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
         )
-
-
-def drop_database(database: str) -> None:
-    """Drop a benchmark database and the roles the API made for it (`<database>_…`)."""
-    with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
-        )
-        for (role,) in conn.execute(
-            "select rolname from pg_roles where rolname like %s", (database + "\\_%",)
-        ).fetchall():
-            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 SOURCE_REF = "HEAD"  # --ref
@@ -162,7 +146,7 @@ def prepare_warehouse(
         target = parse_warehouse_url(f"duckdb:///{home / (name + '.duckdb')}")
     else:
         database = f"acd_bench_api_{size}_{days}d" if keep else f"acd_bench_{uuid.uuid4().hex[:10]}"
-        target = _database_target(database)
+        target = database_target(database)
     complete = keep is not None and record.exists() and manifest.exists()
     if complete and (backend == "duckdb" or _database_exists(database or "")):
         saved = json.loads(record.read_text())
@@ -187,8 +171,7 @@ def prepare_warehouse(
     else:
         assert database is not None
         drop_database(database)
-        with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+        create_database(database)
     migrate(target)
     print(f"[{backend}] inserting {size:,} events over {days} days", file=sys.stderr)
     started = time.perf_counter()
@@ -473,7 +456,7 @@ def _backends(database: str | None) -> list[int]:
     """The PostgreSQL backends connected to `database` (the API's, during its pass)."""
     if database is None:
         return []
-    with psycopg.connect(_admin().postgres_conninfo or "", autocommit=True) as conn:
+    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
         rows = conn.execute(
             "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
             (database,),

@@ -211,25 +211,37 @@ def admin_target() -> WarehouseTarget:
     return parse_warehouse_url(os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
 
 
-def new_database(template: str | None = None) -> WarehouseTarget:
-    """A new PostgreSQL database (a copy of `template` if given)."""
-    admin = admin_target()
-    database = f"acd_bench_{uuid.uuid4().hex[:10]}"
+def database_target(database: str) -> WarehouseTarget:
+    """`database` on the benchmarks' PostgreSQL server."""
+    return parse_warehouse_url(admin_target().url.rsplit("/", 1)[0] + f"/{database}")
+
+
+def create_database(database: str, template: str | None = None) -> WarehouseTarget:
+    """A new PostgreSQL database named `database` (a copy of `template` if given)."""
     statement = sql.SQL("create database {}").format(sql.Identifier(database))
     if template:
         statement += sql.SQL(" template {}").format(sql.Identifier(template))
-    with psycopg.connect(admin.postgres_conninfo or "", autocommit=True) as conn:
+    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
         conn.execute(statement)
-    return parse_warehouse_url(admin.url.rsplit("/", 1)[0] + f"/{database}")
+    return database_target(database)
 
 
-def drop_database(target: WarehouseTarget) -> None:
+def new_database(template: str | None = None) -> WarehouseTarget:
+    """A new PostgreSQL database of a fresh name (a copy of `template` if given)."""
+    return create_database(f"acd_bench_{uuid.uuid4().hex[:10]}", template)
+
+
+def drop_database(database: str) -> None:
+    """Drop a benchmark database and the roles made for it (named `<database>_…`: the read
+    API's)."""
     with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
         conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(target.database or "")
-            )
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
         )
+        for (role,) in conn.execute(
+            "select rolname from pg_roles where rolname like %s", (database + "\\_%",)
+        ).fetchall():
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 def persons(size: int) -> int:
@@ -353,7 +365,7 @@ def finish_project(
 def remove(target: WarehouseTarget) -> None:
     """Drop a benchmark's database (PostgreSQL) or delete its file (DuckDB)."""
     if target.backend == "postgres":
-        drop_database(target)
+        drop_database(target.database or "")
     else:
         Path(str(target.duckdb_path)).unlink(missing_ok=True)
 
@@ -454,7 +466,7 @@ def main() -> None:
                     for run in prepared.values():
                         remove(run.target)
                     if backend == "postgres":
-                        drop_database(loaded)
+                        drop_database(loaded.database or "")
     if args.per_model:
         print_per_model(runs)
 
