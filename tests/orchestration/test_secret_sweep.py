@@ -64,6 +64,20 @@ def _texts_under(root: Path) -> Iterator[tuple[Path, str]]:
             yield path, path.read_bytes().decode("utf-8", "replace")
 
 
+def _files_written_since(root: Path, since: float) -> Iterator[tuple[Path, bytes]]:
+    """The files under `root` written at or after `since`, with their bytes. A file deleted
+    while the walk reads it is skipped: the dbt steps of tests on the other worker prune their
+    steps' oldest target folders meanwhile."""
+    for folder, _subfolders, names in os.walk(root):
+        for name in names:
+            path = Path(folder) / name
+            try:
+                if path.stat().st_mtime >= since:
+                    yield path, path.read_bytes()
+            except FileNotFoundError:
+                continue
+
+
 def _leaks(places: dict[str, str], secrets: dict[str, str]) -> list[str]:
     return [
         f"{name} in {place}"
@@ -144,14 +158,13 @@ def test_no_password_or_token_in_storage_logs_artifacts_or_output(
     for root in (tmp_path / ".dagster_home", world, tmp_path / "logs"):
         if root.exists():
             places |= {str(p): text for p, text in _texts_under(root)}
-    new_dbt_files = [
-        path
+    new_dbt_files = {
+        path: content
         for folder in ("target", "logs")
-        for path in (DBT_PROJECT_DIR / folder).rglob("*")
-        if path.is_file() and path.stat().st_mtime >= started
-    ]
+        for path, content in _files_written_since(DBT_PROJECT_DIR / folder, started)
+    }
     assert any(p.name == "run_results.json" for p in new_dbt_files)
-    places |= {str(p): p.read_bytes().decode("utf-8", "replace") for p in new_dbt_files}
+    places |= {str(p): content.decode("utf-8", "replace") for p, content in new_dbt_files.items()}
     assert any("runs.db" in place for place in places), "the Dagster instance was not searched"
 
     assert _leaks(places, secrets) == []

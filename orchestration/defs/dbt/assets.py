@@ -19,7 +19,9 @@ passes `--full-refresh` to dbt.
 """
 
 import os
+import shutil
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -87,6 +89,27 @@ UNPARTITIONED = unpartitioned_names(MANIFEST)
 # after their own last run, which is exact only when dbt runs do not overlap.
 DBT_POOL = "dbt_warehouse"
 
+# dagster-dbt gives each dbt step a target folder of its own (`<step>-<run id>-<random>` under
+# dbt_project/target/, about 14 MB) and never deletes it: the hourly schedule would add two an
+# hour. The newest of each step are kept to debug a run with.
+STEP_ARTIFACTS_KEPT = 10
+
+
+def prune_step_artifacts(current: Path, kept: int = STEP_ARTIFACTS_KEPT) -> list[Path]:
+    """Delete all but the newest `kept` target folders of the dbt step whose folder is
+    `current` (the newest); returns the deleted ones. Other steps' folders and anything not
+    named like a step's folder are left alone."""
+    step = current.name.split("-")[0]
+    folders = [
+        path
+        for path in current.parent.iterdir()
+        if path.is_dir() and len(path.name.split("-")) == 3 and path.name.split("-")[0] == step
+    ]
+    folders.sort(key=lambda path: (path == current, path.stat().st_mtime), reverse=True)
+    for old in folders[kept:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return folders[kept:]
+
 
 class LayerGroups(DagsterDbtTranslator):
     """Groups dbt assets by layer, the folder under `models/` (staging, core, intermediate,
@@ -148,6 +171,7 @@ def _build(
             recorded = record_built(conn, current, stored, built, full_refresh=config.full_refresh)
     if recorded:
         context.log.info(f"recorded the seeds and vars of {', '.join(recorded)}")
+    prune_step_artifacts(invocation.target_path)
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed on {target.redacted()} (see the dbt output above)")
 
