@@ -100,15 +100,20 @@ def prune_step_artifacts(current: Path, kept: int = STEP_ARTIFACTS_KEPT) -> list
     `current` (the newest); returns the deleted ones. Other steps' folders and anything not
     named like a step's folder are left alone."""
     step = current.name.split("-")[0]
-    folders = [
-        path
-        for path in current.parent.iterdir()
-        if path.is_dir() and len(path.name.split("-")) == 3 and path.name.split("-")[0] == step
-    ]
-    folders.sort(key=lambda path: (path == current, path.stat().st_mtime), reverse=True)
-    for old in folders[kept:]:
-        shutil.rmtree(old, ignore_errors=True)
-    return folders[kept:]
+    folders = []
+    for path in current.parent.iterdir():
+        parts = path.name.split("-")
+        if len(parts) != 3 or parts[0] != step or not path.is_dir():
+            continue
+        try:
+            folders.append((path == current, path.stat().st_mtime, path))
+        except FileNotFoundError:  # pruned meanwhile by another process's step
+            continue
+    folders.sort(reverse=True)
+    deleted = [path for _current, _mtime, path in folders[kept:]]
+    for path in deleted:
+        shutil.rmtree(path, ignore_errors=True)
+    return deleted
 
 
 class LayerGroups(DagsterDbtTranslator):

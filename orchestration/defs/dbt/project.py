@@ -56,9 +56,9 @@ def ensure_manifest() -> Path:
                 env=env,
                 cwd=DBT_PROJECT_DIR,
             )
-            os.replace(
-                Path(parsed) / "partial_parse.msgpack", manifest.parent / "partial_parse.msgpack"
-            )
+            partial_parse = Path(parsed) / "partial_parse.msgpack"
+            if partial_parse.exists():  # not written with DBT_PARTIAL_PARSE=false
+                os.replace(partial_parse, manifest.parent / partial_parse.name)
             os.replace(Path(parsed) / "manifest.json", manifest)
     return manifest
 
