@@ -82,10 +82,10 @@ def test_the_sign_in_form_keeps_a_valid_key_in_an_http_only_cookie(harness: Harn
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/dashboard"
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/dashboard" in cookie
-    page = harness.client.get("/dashboard", cookies={"acd_read_key": key})
+    page = harness.client.get("/dashboard", headers={"cookie": f"acd_read_key={key}"})
     assert page.status_code == 200 and "<svg" in page.text
     harness.revoke(key_id)
-    revoked = harness.client.get("/dashboard", cookies={"acd_read_key": key})
+    revoked = harness.client.get("/dashboard", headers={"cookie": f"acd_read_key={key}"})
     assert revoked.status_code == 401 and "<svg" not in revoked.text
     bad_dates = harness.get("/dashboard?from=yesterday", harness.key()[1])
     assert bad_dates.status_code == 400 and "from" in bad_dates.json()["message"]
