@@ -56,26 +56,23 @@ def _texts_of_sqlite(path: Path) -> Iterator[str]:
                         yield str(cell)
 
 
-def _texts_under(root: Path) -> Iterator[tuple[Path, str]]:
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.read_bytes()[:16] == b"SQLite format 3\x00":
-            yield path, "\n".join(_texts_of_sqlite(path))
-        else:
-            yield path, path.read_bytes().decode("utf-8", "replace")
-
-
-def _files_written_since(root: Path, since: float) -> Iterator[tuple[Path, bytes]]:
-    """The files under `root` written at or after `since`, with their bytes. A file deleted
-    while the walk reads it is skipped: the dbt steps of tests on the other worker prune their
-    steps' oldest target folders meanwhile."""
+def _texts_under(root: Path, written_since: float = 0.0) -> Iterator[tuple[Path, str]]:
+    """The text of every file under `root` written at or after `written_since` (a SQLite
+    file's cells). A file deleted while the walk reads it is skipped: the dbt steps of tests on
+    the other worker prune their steps' oldest target folders meanwhile."""
     for folder, _subfolders, names in os.walk(root):
         for name in names:
             path = Path(folder) / name
             try:
-                if path.stat().st_mtime >= since:
-                    yield path, path.read_bytes()
+                if path.stat().st_mtime < written_since:
+                    continue
+                content = path.read_bytes()
             except FileNotFoundError:
                 continue
+            if content[:16] == b"SQLite format 3\x00":
+                yield path, "\n".join(_texts_of_sqlite(path))
+            else:
+                yield path, content.decode("utf-8", "replace")
 
 
 def _leaks(places: dict[str, str], secrets: dict[str, str]) -> list[str]:
@@ -159,12 +156,12 @@ def test_no_password_or_token_in_storage_logs_artifacts_or_output(
         if root.exists():
             places |= {str(p): text for p, text in _texts_under(root)}
     new_dbt_files = {
-        path: content
+        path: text
         for folder in ("target", "logs")
-        for path, content in _files_written_since(DBT_PROJECT_DIR / folder, started)
+        for path, text in _texts_under(DBT_PROJECT_DIR / folder, written_since=started)
     }
     assert any(p.name == "run_results.json" for p in new_dbt_files)
-    places |= {str(p): content.decode("utf-8", "replace") for p, content in new_dbt_files.items()}
+    places |= {str(p): text for p, text in new_dbt_files.items()}
     assert any("runs.db" in place for place in places), "the Dagster instance was not searched"
 
     assert _leaks(places, secrets) == []
