@@ -61,6 +61,17 @@
 {%- endmacro %}
 
 
+{% macro delete_rows_not_rebuilt(key, keys_this_run) -%}
+    {#- post-hook of a delete+insert model that recomputes the keys of a this-run table: the
+        stored rows of those keys that this run did not write again. dbt's delete+insert
+        replaces only the keys present in the new rows, so a key left without rows is deleted
+        here. A full build writes every row, so it deletes nothing. -#}
+    delete from {{ this }}
+    where {{ key }} in (select {{ key }} from {{ keys_this_run }})
+        and built_at < {{ run_stamp() }}
+{%- endmacro %}
+
+
 {% macro distinct_from(left, right) -%}
     ({{ left }} <> {{ right }} or ({{ left }} is null) <> ({{ right }} is null))
 {%- endmacro %}

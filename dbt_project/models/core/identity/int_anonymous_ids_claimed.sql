@@ -4,12 +4,12 @@
     An alias whose previous_id is itself a user id is not a claim (user ids never merge).
     Incremental (delete+insert by anonymous_id): adding claims can only move an id's first
     claim earlier, so a run merges the stored first claims with the claims of the events
-    received since int_run_limits' late-arrival cutoff (and, in a partition run, in the window). The one
-    way a claim is lost is an alias claim whose previous_id has since become a user id: those
-    ids are recomputed from all their events, and an id left without claims gets a row with a
-    null user_id, which the post-hook deletes (DECISIONLOG.md, "Downstream incrementality").
-    A run writes only the ids whose first claim it changed, stamped with the run (`built_at`):
-    fct_events re-identifies the stored anonymous events of those ids alone. -#}
+    received since int_run_limits' claims_received_from. The one way a claim is lost is an
+    alias claim whose previous_id has since become a user id: the ids of
+    int_voided_aliases_this_run are recomputed from all their events, and the post-hook
+    deletes the row of one left without claims. A run writes only the ids whose first claim
+    it changed, and the voided ones, stamped with the run (`built_at`): fct_events
+    re-identifies the stored anonymous events of those ids alone. -#}
 
 {{
     config(
@@ -17,7 +17,7 @@
         unique_key='anonymous_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where user_id is null",
+        post_hook="{{ delete_rows_not_rebuilt('anonymous_id', ref('int_voided_aliases_this_run')) }}",
     )
 }}
 
@@ -41,22 +41,25 @@ users as (
 
 ),
 
-{% if is_incremental() %}
+voided as (
+
+    select anonymous_id from {{ ref('int_voided_aliases_this_run') }}
+
+),
 
 events as (
 
-    -- The events received since int_run_limits' late-arrival cutoff, or since the start of a
-    -- partition window if earlier. Its limits are scalar subqueries, not a join: PostgreSQL
-    -- then reads the range by the received_at index. The staging view is read directly
-    -- wherever it is needed (a CTE read twice is materialized by PostgreSQL, which then parses
-    -- every event's JSON).
+    -- The identified events (in an incremental run, those received since the run's
+    -- claims_received_from: a scalar subquery, so that PostgreSQL reads the range by the
+    -- received_at index). The staging view is read directly wherever it is needed (a CTE read
+    -- twice is materialized by PostgreSQL, which then parses every event's JSON).
     select {{ event_columns | join(', ') }}
     from {{ ref('stg_shared__events') }}
-    where received_at >= (
-        select least(new_events_from, received_from) from {{ ref('int_run_limits') }}
-    )
+    where user_id is not null
+    {%- if is_incremental() %}
+        and received_at >= (select claims_received_from from {{ ref('int_run_limits') }})
         and received_at < cast('9999-01-01T00:00:00+00:00' as timestamp with time zone)
-        and user_id is not null
+    {%- endif %}
 
 ),
 
@@ -72,8 +75,8 @@ alias_candidates as (
 
 known_user_ids as (
 
-    -- Only the previous ids of the new aliases are looked up among all user ids, and only
-    -- when there are any (`exists`: PostgreSQL then skips the scan).
+    -- Only the previous ids of the aliases are looked up among all user ids, and only when
+    -- there are any (`exists`: PostgreSQL then skips the scan).
     select alias_candidates.alias_previous_id as user_id
     from alias_candidates
     inner join {{ ref('stg_shared__events') }} as staged
@@ -85,31 +88,13 @@ known_user_ids as (
 
 ),
 
-stored as (
+claiming_events as (
 
-    select * from {{ this }}
+    select event_id, user_id, anonymous_id, occurred_at, received_at from events
 
-),
+    union all
 
-invalidated as (
-
-    -- Stored alias claims of an id that is a user id now.
-    select stored.anonymous_id
-    from stored
-    inner join (
-        select user_id from events
-        union
-        select user_id from users
-    ) as new_user_ids
-        on stored.anonymous_id = new_user_ids.user_id
-    where stored.claim_source = 'alias'
-
-),
-
-recomputed_events as (
-
-    -- All the events claiming an invalidated id, for its event claims (its alias claims are
-    -- all void now).
+    -- All the events claiming a voided id, for its event claims (its alias claims are void).
     select
         staged.event_id,
         staged.user_id,
@@ -117,40 +102,12 @@ recomputed_events as (
         staged.occurred_at,
         staged.received_at
     from {{ ref('stg_shared__events') }} as staged
-    inner join invalidated
-        on staged.anonymous_id = invalidated.anonymous_id
+    inner join voided
+        on staged.anonymous_id = voided.anonymous_id
     where staged.user_id is not null
-        and exists (select 1 from invalidated)
+        and exists (select 1 from voided)
 
 ),
-
-previous_claims as (
-
-    select {{ claim_columns | join(', ') }}
-    from stored
-    where anonymous_id not in (select anonymous_id from invalidated)
-
-),
-
-{% else %}
-
-events as (
-
-    select {{ event_columns | join(', ') }}
-    from {{ ref('stg_shared__events') }}
-    where user_id is not null
-
-),
-
-known_user_ids as (
-
-    select user_id from events
-    union
-    select user_id from users
-
-),
-
-{% endif %}
 
 event_claims as (
 
@@ -161,13 +118,7 @@ event_claims as (
         event_id as claim_event_id,
         'event' as claim_source,
         received_at as claim_received_at
-    from (
-        select event_id, user_id, anonymous_id, occurred_at, received_at from events
-        {%- if is_incremental() %}
-        union all
-        select event_id, user_id, anonymous_id, occurred_at, received_at from recomputed_events
-        {%- endif %}
-    ) as claiming_events
+    from claiming_events
     where anonymous_id is not null
         and anonymous_id <> user_id
 
@@ -200,29 +151,19 @@ claims as (
 
 ),
 
-{% if is_incremental() %}
-
 candidates as (
 
-    -- Each changed id's new claims, with its stored first claim if it still holds.
     select * from claims
+    {%- if is_incremental() %}
     union all
-    select previous_claims.*
-    from previous_claims
-    inner join (select distinct anonymous_id from claims) as claimed
-        on previous_claims.anonymous_id = claimed.anonymous_id
+    -- The stored first claim of each id claimed again, unless voided.
+    select {{ claim_columns | join(', ') }}
+    from {{ this }}
+    where anonymous_id in (select anonymous_id from claims)
+        and anonymous_id not in (select anonymous_id from voided)
+    {%- endif %}
 
 ),
-
-{% else %}
-
-candidates as (
-
-    select * from claims
-
-),
-
-{% endif %}
 
 ranked as (
 
@@ -236,61 +177,26 @@ ranked as (
 
 ),
 
-first_claims as (
-
-    select {{ claim_columns | join(', ') }}
-    from ranked
-    where claim_rank = 1
-
-),
-
-{% if is_incremental() %}
-
-changed_claims as (
-
-    -- A claim is its event's: the same claiming event and source is the same claim.
-    select first_claims.*
-    from first_claims
-    where not exists (
-        select 1
-        from {{ this }} as stored
-        where stored.anonymous_id = first_claims.anonymous_id
-            and stored.claim_event_id = first_claims.claim_event_id
-            and stored.claim_source = first_claims.claim_source
-    )
-
-),
-
-{% else %}
-
-changed_claims as (
-
-    select * from first_claims
-
-),
-
-{% endif %}
-
 final as (
 
     select
         {{ claim_columns | join(', ') }},
         {{ run_stamp() }} as built_at
-    from changed_claims
-    {% if is_incremental() %}
-    union all
-    -- An invalidated id left without any claim: a row the post-hook deletes.
-    select
-        invalidated.anonymous_id,
-        cast(null as {{ dbt.type_string() }}) as user_id,
-        cast(null as timestamp with time zone) as claimed_at,
-        cast(null as {{ dbt.type_string() }}) as claim_event_id,
-        cast(null as {{ dbt.type_string() }}) as claim_source,
-        cast(null as timestamp with time zone) as claim_received_at,
-        {{ run_stamp() }} as built_at
-    from invalidated
-    where invalidated.anonymous_id not in (select anonymous_id from first_claims)
-    {% endif %}
+    from ranked
+    where claim_rank = 1
+    {%- if is_incremental() %}
+        -- A claim is its event's: the same claiming event and source is the same claim.
+        and (
+            anonymous_id in (select anonymous_id from voided)
+            or not exists (
+                select 1
+                from {{ this }} as stored
+                where stored.anonymous_id = ranked.anonymous_id
+                    and stored.claim_event_id = ranked.claim_event_id
+                    and stored.claim_source = ranked.claim_source
+            )
+        )
+    {%- endif %}
 
 )
 

@@ -2,10 +2,10 @@
     which rpt_product_daily counts as that day's new persons (docs/METRICS.md, Unified).
     Incremental (delete+insert by person_id), for the persons of int_persons_this_run, the only
     ones whose events can have changed: a `regrouped` one, who can have lost events, is
-    recomputed from all their events (one left without events gets a row with a null product,
-    which the post-hook deletes); any other only gained events, so each product's first
-    sighting is the earlier of the stored one and that of their changed events (an event
-    merged again changes nothing). -#}
+    recomputed from all their events (the post-hook deletes the rows of one left without
+    events); any other only gained events, so each product's first sighting is the earlier of
+    the stored one and that of their changed events (an event merged again changes nothing).
+    Recomputing every person of a new day read the whole history of the returning ones. -#}
 
 {{
     config(
@@ -13,7 +13,7 @@
         unique_key='person_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where product is null",
+        post_hook="{{ delete_rows_not_rebuilt('person_id', ref('int_persons_this_run')) }}",
     )
 }}
 
@@ -26,39 +26,34 @@ person_products as (
     select
         person_id,
         product,
-        min(occurred_at) as first_seen_at
-    from {{ ref('fct_events') }}
-    {% if is_incremental() -%}
-    where person_id in (
-        select person_id from {{ ref('int_persons_this_run') }}
-        where regrouped
-    )
-    {%- else -%}
-    where person_id is not null
-    {%- endif %}
-    group by person_id, product
-
-    {% if is_incremental() -%}
-    union all
-
-    -- delete+insert replaces all of a person's rows: the stored products are written back.
-    select
-        person_id,
-        product,
         min(first_seen_at) as first_seen_at
     from (
         select person_id, product, occurred_at as first_seen_at
+        from {{ ref('fct_events') }}
+        where person_id is not null
+        {%- if is_incremental() %}
+            and person_id in (
+                select person_id from {{ ref('int_persons_this_run') }}
+                where regrouped
+            )
+
+        union all
+
+        -- The others only gained events: their changed events, and their stored rows, which
+        -- delete+insert replaces (the regrouped persons' changed events are read above too).
+        select person_id, product, occurred_at as first_seen_at
         from {{ ref('int_events_this_run') }}
+        where person_id is not null
         union all
         select person_id, product, first_seen_at
         from {{ this }}
-    ) as gained
-    where person_id in (
-        select person_id from {{ ref('int_persons_this_run') }}
-        where not regrouped
-    )
+        where person_id in (
+            select person_id from {{ ref('int_persons_this_run') }}
+            where not regrouped
+        )
+        {%- endif %}
+    ) as sightings
     group by person_id, product
-    {%- endif %}
 
 ),
 
@@ -70,23 +65,6 @@ final as (
         first_seen_at,
         {{ run_stamp() }} as built_at
     from person_products
-
-    {% if is_incremental() -%}
-    union all
-
-    -- A regrouped person left without events: a row the post-hook deletes.
-    select
-        recomputed.person_id,
-        cast(null as {{ dbt.type_string() }}) as product,
-        cast(null as timestamp with time zone) as first_seen_at,
-        {{ run_stamp() }} as built_at
-    from {{ ref('int_persons_this_run') }} as recomputed
-    where recomputed.regrouped
-        and not exists (
-            select 1 from person_products
-            where person_products.person_id = recomputed.person_id
-        )
-    {%- endif %}
 
 )
 

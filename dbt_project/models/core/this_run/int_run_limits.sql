@@ -5,8 +5,10 @@
       timestamps with a UTC offset) the window, loaded events included (`reloads`); otherwise
       the events received from `new_events_from` on that are not loaded yet.
     - `new_events_from`: events_late_arrival_hours before the newest received_at fct_events
-      holds (int_incremental_manifest; the epoch without it). int_anonymous_ids_claimed reads
-      the events received since, and those of a partition window.
+      holds (int_incremental_manifest; the epoch without it).
+    - `claims_received_from`: the earlier of new_events_from and received_from. An incremental
+      int_anonymous_ids_claimed reads the claims of the events received since: those of the
+      late-arrival cutoff and of a partition window.
     - `claims_changed_after`: the run up to which fct_events has applied the claims.
     - `changed_after`: the oldest run up to which an incremental model downstream of fct_events
       has applied its changes.
@@ -75,6 +77,11 @@ select
     false as reloads,
     {%- endif %}
     new_events_from,
+    {% if window -%}
+    least(new_events_from, cast('{{ window.events_received_from.isoformat() }}' as timestamp with time zone))
+    {%- else -%}
+    new_events_from
+    {%- endif %} as claims_received_from,
     {% if flags.FULL_REFRESH -%}
     cast(null as timestamp with time zone) as claims_changed_after,
     cast(null as timestamp with time zone) as changed_after

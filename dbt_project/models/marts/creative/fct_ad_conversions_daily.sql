@@ -4,9 +4,8 @@
     Incremental (delete+insert by conversion_date) like fct_channel_credits_daily: a run
     recomputes, from all of their credits, the dates of the conversions of
     int_conversions_this_run (rebuilt from every credit, it took 3.4–3.9 s of a 10M-event
-    incremental build). A date
-    whose last ad credit moved elsewhere must lose its rows, so each recomputed date also gets a
-    row with a null ad_id, which the post-hook deletes. -#}
+    incremental build). The post-hook deletes the rows of a date whose last ad credit moved
+    elsewhere. -#}
 
 {{
     config(
@@ -14,7 +13,7 @@
         unique_key='conversion_date',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where ad_id is null",
+        post_hook="{{ delete_rows_not_rebuilt('conversion_date', ref('int_conversions_this_run')) }}",
     )
 }}
 
@@ -51,19 +50,6 @@ ad_conversions as (
         ad_id,
         conversion_date,
         upper(currency)
-
-    {% if is_incremental() -%}
-    union all
-
-    select
-        null as platform,
-        null as ad_id,
-        conversion_date,
-        null as currency,
-        null as conversions,
-        cast(null as decimal(38, 6)) as conversion_value
-    from (select distinct conversion_date from credits) as recomputed_dates
-    {%- endif %}
 
 ),
 

@@ -5,8 +5,7 @@
     var('funnel_max_steps', 10) steps.
     Incremental (delete+insert by person_id): a person's steps depend on their own step events
     only, so a run recomputes, from all their step events, the persons of
-    int_persons_this_run. A recomputed person left without steps gets a row with a null
-    funnel_name, which the post-hook deletes. -#}
+    int_persons_this_run; the post-hook deletes the rows of one left without steps. -#}
 
 {{
     config(
@@ -16,7 +15,7 @@
         on_schema_change='fail',
         meta={'rebuild_on_vars': ['funnel_max_steps']},
         pre_hook="{{ hash_joins_only() }}",
-        post_hook="delete from {{ this }} where funnel_name is null",
+        post_hook="{{ delete_rows_not_rebuilt('person_id', ref('int_persons_this_run')) }}",
         indexes=postgres_indexes([
             {'columns': ['person_id']},
             {'columns': ['built_at']},
@@ -131,28 +130,6 @@ steps as (
         reached_product,
         cast({{ seconds_between('previous_reached_at', 'reached_at') }} as double precision) as seconds_from_previous
     from reached
-
-    {% if is_incremental() %}
-    union all
-
-    -- A recomputed person without any step: a row the post-hook deletes.
-    select
-        cast(null as {{ dbt.type_string() }}) as funnel_name,
-        recomputed.person_id,
-        cast(null as integer) as step_index,
-        cast(null as {{ dbt.type_string() }}) as step_name,
-        cast(null as timestamp with time zone) as entered_at,
-        cast(null as date) as cohort_date,
-        cast(null as timestamp with time zone) as reached_at,
-        cast(null as {{ dbt.type_string() }}) as reached_event_id,
-        cast(null as {{ dbt.type_string() }}) as reached_product,
-        cast(null as double precision) as seconds_from_previous
-    from {{ ref('int_persons_this_run') }} as recomputed
-    where not exists (
-        select 1 from reached
-        where reached.person_id = recomputed.person_id
-    )
-    {% endif %}
 
 ),
 
