@@ -4,8 +4,8 @@
     int_anonymous_ids_claimed, which recomputes these ids from all their events (and deletes
     the row of one left without claims), and passed on to fct_events by
     int_anonymous_ids_this_run. None in a full refresh or on a new warehouse, whose claims are
-    computed whole. The limits are scalar subqueries: PostgreSQL then reads the range by its
-    received_at index. -#}
+    computed whole. The range's start is a scalar subquery: PostgreSQL then reads the range by
+    its received_at index. -#}
 
 with
 
@@ -15,26 +15,33 @@ limits as (
 
 ),
 
+gated_aliases as (
+
+    -- The aliases, none when there is no progress to read from. The gate stands on this, the
+    -- smaller side of the join below, so that DuckDB then skips the user ids (it read all of
+    -- them in a full build otherwise: 1.2–2.1 s at 10M events). Filtered on event_name first,
+    -- so only the aliases parse their JSON.
+    select distinct aliases.alias_previous_id
+    from {{ ref('stg_shared__events') }} as aliases
+    cross join limits
+    where aliases.event_name = 'alias'
+        and limits.claims_changed_after is not null
+
+),
+
 final as (
 
-    -- (aliases filtered on event_name first, so only they parse their JSON)
-    select distinct alias_previous_id as anonymous_id
-    from {{ ref('stg_shared__events') }}
-    where event_name = 'alias'
-        and alias_previous_id in (
-            -- The gate stands in the bounds: DuckDB otherwise reads every user id of a full
-            -- build before it tests a gate beside them (3.6 s at 10M events).
-            select user_id from {{ ref('stg_shared__events') }}
-            where received_at >= (
-                select claims_received_from from limits
-                where claims_changed_after is not null
-            )
-                and received_at < cast('9999-01-01T00:00:00+00:00' as timestamp with time zone)
-                and user_id is not null
-            union all
-            select user_id from {{ ref('stg_shared__users') }}
-            where (select claims_changed_after from limits) is not null
-        )
+    select distinct gated_aliases.alias_previous_id as anonymous_id
+    from gated_aliases
+    inner join (
+        select user_id from {{ ref('stg_shared__events') }}
+        where received_at >= (select claims_received_from from limits)
+            and received_at < cast('9999-01-01T00:00:00+00:00' as timestamp with time zone)
+            and user_id is not null
+        union all
+        select user_id from {{ ref('stg_shared__users') }}
+    ) as user_ids
+        on gated_aliases.alias_previous_id = user_ids.user_id
 
 )
 
