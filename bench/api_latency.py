@@ -68,7 +68,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 import dbt_scale  # noqa: E402
 from dbt_scale import (  # noqa: E402
-    admin_target,
+    admin_connection,
     create_database,
     database_target,
     drop_database,
@@ -106,7 +106,7 @@ class Prepared:
 
 
 def _database_exists(database: str) -> bool:
-    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
+    with admin_connection() as conn:
         return bool(
             conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
         )
@@ -456,7 +456,7 @@ def _backends(database: str | None) -> list[int]:
     """The PostgreSQL backends connected to `database` (the API's, during its pass)."""
     if database is None:
         return []
-    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
+    with admin_connection() as conn:
         rows = conn.execute(
             "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
             (database,),

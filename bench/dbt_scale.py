@@ -50,6 +50,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from acd_analytics.warehouse_url import WarehouseTarget, parse_warehouse_url
@@ -211,6 +212,12 @@ def admin_target() -> WarehouseTarget:
     return parse_warehouse_url(os.environ.get("ACD_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
 
 
+def admin_connection() -> psycopg.Connection[Any]:
+    """An autocommit connection to the benchmarks' PostgreSQL server, to create and drop
+    databases."""
+    return psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True)
+
+
 def database_target(database: str) -> WarehouseTarget:
     """`database` on the benchmarks' PostgreSQL server."""
     return parse_warehouse_url(admin_target().url.rsplit("/", 1)[0] + f"/{database}")
@@ -221,7 +228,7 @@ def create_database(database: str, template: str | None = None) -> WarehouseTarg
     statement = sql.SQL("create database {}").format(sql.Identifier(database))
     if template:
         statement += sql.SQL(" template {}").format(sql.Identifier(template))
-    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
+    with admin_connection() as conn:
         conn.execute(statement)
     return database_target(database)
 
@@ -234,7 +241,7 @@ def new_database(template: str | None = None) -> WarehouseTarget:
 def drop_database(database: str) -> None:
     """Drop a benchmark database and the roles made for it (named `<database>_…`: the read
     API's)."""
-    with psycopg.connect(admin_target().postgres_conninfo or "", autocommit=True) as conn:
+    with admin_connection() as conn:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
         )

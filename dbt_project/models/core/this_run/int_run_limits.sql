@@ -64,24 +64,31 @@ new_events as (
         cast('1970-01-01T00:00:00+00:00' as timestamp with time zone)
     ) as new_events_from
 
+),
+
+received as (
+
+    select
+        {% if window -%}
+        cast('{{ window.events_received_from.isoformat() }}' as timestamp with time zone) as received_from,
+        cast('{{ window.events_received_until.isoformat() }}' as timestamp with time zone) as received_until,
+        true as reloads,
+        {%- else -%}
+        new_events_from as received_from,
+        cast('9999-01-01T00:00:00+00:00' as timestamp with time zone) as received_until,
+        false as reloads,
+        {%- endif %}
+        new_events_from
+    from new_events
+
 )
 
 select
-    {% if window -%}
-    cast('{{ window.events_received_from.isoformat() }}' as timestamp with time zone) as received_from,
-    cast('{{ window.events_received_until.isoformat() }}' as timestamp with time zone) as received_until,
-    true as reloads,
-    {%- else -%}
-    new_events_from as received_from,
-    cast('9999-01-01T00:00:00+00:00' as timestamp with time zone) as received_until,
-    false as reloads,
-    {%- endif %}
+    received_from,
+    received_until,
+    reloads,
     new_events_from,
-    {% if window -%}
-    least(new_events_from, cast('{{ window.events_received_from.isoformat() }}' as timestamp with time zone))
-    {%- else -%}
-    new_events_from
-    {%- endif %} as claims_received_from,
+    least(new_events_from, received_from) as claims_received_from,
     {% if flags.FULL_REFRESH -%}
     cast(null as timestamp with time zone) as claims_changed_after,
     cast(null as timestamp with time zone) as changed_after
@@ -95,4 +102,4 @@ select
         where model in ('{{ downstream | join("', '") }}')
     ) as changed_after
     {%- endif %}
-from new_events
+from received
