@@ -47,10 +47,10 @@ from api.page_cache import CachedPage, PageCache
 from api.query import (
     BadParameter,
     Page,
-    api_form_row,
+    api_form_rows,
     csv_value,
     cursor_after,
-    json_row,
+    json_rows,
     json_value,
     page_sql,
     parse_page,
@@ -333,17 +333,17 @@ class ReadApi:
         if page.format == "csv":
             statement, params = page_sql(page, self.reader.marker, product_column, key.product)
             raw = session.rows(statement, params)
-            to_json = json_row(page.output)
+            to_json = json_rows(page.output)
         else:
             # Timestamps and decimals come as their API text; the other values are written
-            # by orjson as they come (api_form_row).
+            # by orjson as they come (api_form_rows).
             backend = self.reader.backend
             statement, params = page_sql(
                 page, self.reader.marker, product_column, key.product, api_form=backend
             )
             raw = session.rows(statement, params)
-            to_json = api_form_row(page)
-        rows = [to_json(row) for row in raw[: page.limit]]
+            to_json = api_form_rows(page)
+        rows = to_json(raw[: page.limit])
         next_cursor = cursor_after(page, raw[page.limit - 1]) if len(raw) > page.limit else None
         body = _page_body(page, rows, next_cursor, built_at)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -168,10 +169,10 @@ def page_sql(
 ) -> tuple[str, list[Any]]:
     """The statement (with `marker` placeholders) and its parameters; reads limit + 1 rows.
 
-    By default a row holds the page's columns as the driver gives them (`json_row` turns them
+    By default a row holds the page's columns as the driver gives them (`json_rows` turns them
     into JSON values). With `api_form` (the backend: postgres or duckdb) the same rows come
     in the same order with timestamps and decimals already the text `json_value` makes of
-    them, for `api_form_row`."""
+    them, for `api_form_rows`."""
     conditions: list[str] = []
     params: list[Any] = []
     if product_column is not None:
@@ -319,14 +320,28 @@ def json_value(kind: str, value: Any) -> Any:
     return value
 
 
+# A page's rows as read to the JSON objects it writes.
+RowsToJson = Callable[[Sequence[Sequence[Any]]], list[dict[str, Any]]]
+
 # Kinds whose values the drivers already give as the API writes them (json_value passes them).
 _AS_IS = frozenset({"text", "boolean"})
 
 
-def json_row(columns: Sequence[Column]) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    """`json_value` over a whole row of `columns`: each column's kind is looked at once per page,
-    not once per value, and values passed as they are skip the call."""
+def json_rows(columns: Sequence[Column]) -> RowsToJson:
+    """`json_value` over rows of `columns`: each column's kind is looked at once per page, not
+    once per value, and values passed as they are skip the call."""
     plan = [(column.name, None if column.kind in _AS_IS else column.kind) for column in columns]
+    return _converted_rows(plan)
+
+
+def _converted_rows(
+    plan: Sequence[tuple[str, str | None]],
+) -> RowsToJson:
+    """Rows as objects of `plan`'s names, each value of a kind given through `json_value`."""
+    if all(kind is None for _, kind in plan):
+        names = tuple(name for name, _ in plan)
+        # The loop runs in C: a Python loop over 1,000 rows took 1.4 to 2.4 times as long.
+        return lambda rows: list(map(dict, map(zip, repeat(names), rows)))
 
     def convert(row: Sequence[Any]) -> dict[str, Any]:
         return {
@@ -334,7 +349,7 @@ def json_row(columns: Sequence[Column]) -> Callable[[Sequence[Any]], dict[str, A
             for (name, kind), value in zip(plan, row, strict=True)
         }
 
-    return convert
+    return lambda rows: [convert(row) for row in rows]
 
 
 # Kinds whose driver values orjson writes as it writes their `json_value` (a non-finite float
@@ -343,29 +358,20 @@ def json_row(columns: Sequence[Column]) -> Callable[[Sequence[Any]], dict[str, A
 _AS_IS_IN_JSON = _AS_IS | {"integer", "number", "date"}
 
 
-def api_form_row(page: Page) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    """A row of `page_sql(..., api_form=...)` as the JSON object the page writes (for orjson;
+def api_form_rows(page: Page) -> RowsToJson:
+    """Rows of `page_sql(..., api_form=...)` as the JSON objects the page writes (for orjson;
     not for CSV or the cursor). When the database has written every value that needs it,
     which is the case of every mart but those with a JSON column, a row is only zipped with
     the column names; otherwise those columns go through `json_value`."""
-    plan = [
-        (
-            column.name,
-            None if column.kind in _AS_IS_IN_JSON or _written_in_sql(column) else column.kind,
-        )
-        for column in page.output
-    ]
-    if all(kind is None for _, kind in plan):
-        names = tuple(name for name, _ in plan)
-        return lambda row: dict(zip(names, row, strict=True))
-
-    def convert(row: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: value if kind is None or value is None else json_value(kind, value)
-            for (name, kind), value in zip(plan, row, strict=True)
-        }
-
-    return convert
+    return _converted_rows(
+        [
+            (
+                column.name,
+                None if column.kind in _AS_IS_IN_JSON or _written_in_sql(column) else column.kind,
+            )
+            for column in page.output
+        ]
+    )
 
 
 def cursor_after(page: Page, row: Sequence[Any]) -> str:

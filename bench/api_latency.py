@@ -78,7 +78,7 @@ from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 
 from api.catalog import load_catalog  # noqa: E402
 from api.keys import create_read_key  # noqa: E402
-from api.query import page_sql, parse_page  # noqa: E402
+from api.query import api_form_rows, page_sql, parse_page  # noqa: E402
 from warehouse_db.connection import connect  # noqa: E402
 from warehouse_db.migrations import migrate  # noqa: E402
 
@@ -502,25 +502,14 @@ STAGES = ("session", "key and build", "page query", "rows to JSON", "encode", "s
 def _api_statement(
     prepared: Prepared, spec: PageSpec, product: str | None
 ) -> tuple[str, list[Any], Any]:
-    """The statement `ReadApi.read_mart` runs for a JSON page and its row conversion, in this
-    version of `api/` (before `api_form`: the direct statement and `json_row`)."""
+    """The statement `ReadApi.read_mart` runs for a JSON page and its rows' conversion."""
     mart = load_catalog(prepared.manifest).get(spec.mart)
     assert mart is not None, spec.mart
     page = parse_page(mart, spec.query)
     marker = "%s" if prepared.backend == "postgres" else "?"
     product_column = mart.product_column if product is not None else None
-    try:
-        from api.query import api_form_row
-
-        statement, params = page_sql(
-            page, marker, product_column, product, api_form=prepared.backend
-        )
-        return statement, params, api_form_row(page)
-    except ImportError:
-        from api.query import json_row
-
-        statement, params = page_sql(page, marker, product_column, product)
-        return statement, params, json_row(page.output)
+    statement, params = page_sql(page, marker, product_column, product, api_form=prepared.backend)
+    return statement, params, api_form_rows(page)
 
 
 def breakdown(
@@ -552,7 +541,7 @@ def breakdown(
                 marks.append(time.perf_counter())
                 raw = session.rows(statement, params)
                 marks.append(time.perf_counter())
-                rows = [to_json(row) for row in raw[:1000]]
+                rows = to_json(raw[:1000])
                 marks.append(time.perf_counter())
                 orjson.dumps({"data": rows, "next_cursor": None, "built_at": None})
                 marks.append(time.perf_counter())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -22,6 +23,13 @@ from starlette.routing import BaseRoute
 from serving.errors import error, not_allowed
 from serving.metrics import process_stopped
 from serving.requestlog import RequestLogging
+
+# The cyclic garbage collector runs once this many more objects that can hold others (tuples,
+# dicts) have been allocated than freed; Python's default is 700. A 1,000-row page is over
+# 1,000 row tuples, so the default ran several collections per request, each walking the rows
+# of every page in flight (docs/BENCHMARKS.md, Read API latency). The rows are freed by
+# reference counting as soon as the answer is written, so they never need a collection.
+GC_THRESHOLD = 20_000
 
 
 def service_app(
@@ -41,6 +49,7 @@ def service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(start)
+        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
         try:
             yield
         finally:

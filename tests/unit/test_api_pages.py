@@ -19,7 +19,7 @@ import pytest
 from acd_analytics.warehouse_url import parse_warehouse_url
 
 from api.catalog import Column, Mart
-from api.query import api_form_row, cursor_after, json_row, page_sql, parse_page
+from api.query import api_form_rows, cursor_after, json_rows, page_sql, parse_page
 from api.warehouse import DuckDBReader, WarehouseBusy
 from warehouse_db.build_lock import build_lock, duckdb_build_lock_path
 
@@ -96,10 +96,8 @@ def test_duckdb_writes_a_pages_values_as_json_value_does(
     before = conn.execute(plain, params).fetchall()
     after = conn.execute(formed, params).fetchall()
     assert len(before) == len(after) > page.limit
-    old = json_row(page.output)
-    new = api_form_row(page)
-    expected = [old(row) for row in before[: page.limit]]
-    assert orjson.dumps([new(row) for row in after[: page.limit]]) == orjson.dumps(expected)
+    expected = json_rows(page.output)(before[: page.limit])
+    assert orjson.dumps(api_form_rows(page)(after[: page.limit])) == orjson.dumps(expected)
     # The cursor holds the last row's values in their JSON form, whichever statement read it.
     assert cursor_after(page, after[page.limit - 1]) == cursor_after(page, before[page.limit - 1])
 
