@@ -334,9 +334,7 @@ def json_rows(columns: Sequence[Column]) -> RowsToJson:
     return _converted_rows(plan)
 
 
-def _converted_rows(
-    plan: Sequence[tuple[str, str | None]],
-) -> RowsToJson:
+def _converted_rows(plan: Sequence[tuple[str, str | None]]) -> RowsToJson:
     """Rows as objects of `plan`'s names, each value of a kind given through `json_value`."""
     if all(kind is None for _, kind in plan):
         names = tuple(name for name, _ in plan)

@@ -3,6 +3,7 @@
 A service gives its routes, how to start and stop the state it serves from (run in a worker
 thread, so that start-up I/O does not hold the event loop), and how a path is named in logs and
 metrics (`serving.requestlog`); unknown paths and methods answer the `{"code", "message"}` body.
+Once started, the process's cyclic garbage collector runs less often (`GC_THRESHOLD`).
 """
 
 from __future__ import annotations
