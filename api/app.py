@@ -333,7 +333,7 @@ class ReadApi:
         if page.format == "csv":
             statement, params = page_sql(page, self.reader.marker, product_column, key.product)
             raw = session.rows(statement, params)
-            to_json = json_rows(page.output)
+            rows_to_json = json_rows(page.output)
         else:
             # Timestamps and decimals come as their API text; the other values are written
             # by orjson as they come (api_form_rows).
@@ -342,8 +342,8 @@ class ReadApi:
                 page, self.reader.marker, product_column, key.product, api_form=backend
             )
             raw = session.rows(statement, params)
-            to_json = api_form_rows(page)
-        rows = to_json(raw[: page.limit])
+            rows_to_json = api_form_rows(page)
+        rows = rows_to_json(raw[: page.limit])
         next_cursor = cursor_after(page, raw[page.limit - 1]) if len(raw) > page.limit else None
         body = _page_body(page, rows, next_cursor, built_at)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)

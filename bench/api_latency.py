@@ -78,7 +78,7 @@ from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 
 from api.catalog import load_catalog  # noqa: E402
 from api.keys import create_read_key  # noqa: E402
-from api.query import api_form_rows, page_sql, parse_page  # noqa: E402
+from api.query import Page, api_form_rows, page_sql, parse_page  # noqa: E402
 from warehouse_db.connection import connect  # noqa: E402
 from warehouse_db.migrations import migrate  # noqa: E402
 
@@ -241,17 +241,20 @@ def pages(days: int) -> list[PageSpec]:
     ]
 
 
-def direct_statement(
-    prepared: Prepared, spec: PageSpec, product: str | None
-) -> tuple[str, list[Any]]:
-    """The plain statement and parameters of this page and key scope (the rows the API
-    reads, the columns as stored: what a product would run with SQL)."""
+def page_statement(
+    prepared: Prepared, spec: PageSpec, product: str | None, *, api_form: bool = False
+) -> tuple[str, list[Any], Page]:
+    """The statement, parameters and parsed page of this page and key scope. By default the
+    plain statement (the rows the API reads, the columns as stored: what a product would run
+    with SQL); with `api_form`, the one `ReadApi.read_mart` runs for a JSON page."""
     mart = load_catalog(prepared.manifest).get(spec.mart)
     assert mart is not None, spec.mart
     page = parse_page(mart, spec.query)
     marker = "%s" if prepared.backend == "postgres" else "?"
     product_column = mart.product_column if product is not None else None
-    return page_sql(page, marker, product_column, product)
+    form = prepared.backend if api_form else None
+    statement, params = page_sql(page, marker, product_column, product, api_form=form)
+    return statement, params, page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,19 +502,6 @@ def bench_api(
 STAGES = ("session", "key and build", "page query", "rows to JSON", "encode", "serve")
 
 
-def _api_statement(
-    prepared: Prepared, spec: PageSpec, product: str | None
-) -> tuple[str, list[Any], Any]:
-    """The statement `ReadApi.read_mart` runs for a JSON page and its rows' conversion."""
-    mart = load_catalog(prepared.manifest).get(spec.mart)
-    assert mart is not None, spec.mart
-    page = parse_page(mart, spec.query)
-    marker = "%s" if prepared.backend == "postgres" else "?"
-    product_column = mart.product_column if product is not None else None
-    statement, params = page_sql(page, marker, product_column, product, api_form=prepared.backend)
-    return statement, params, api_form_rows(page)
-
-
 def breakdown(
     prepared: Prepared, spec: PageSpec, key: str, product: str | None, requests: int
 ) -> dict[str, float]:
@@ -530,7 +520,8 @@ def breakdown(
     api.start()
     try:
         assert api.reader is not None
-        statement, params, to_json = _api_statement(prepared, spec, product)
+        statement, params, page = page_statement(prepared, spec, product, api_form=True)
+        rows_to_json = api_form_rows(page)
         items = list(spec.query)
         times: dict[str, list[float]] = {stage: [] for stage in STAGES}
         for number in range(requests + 3):
@@ -541,7 +532,7 @@ def breakdown(
                 marks.append(time.perf_counter())
                 raw = session.rows(statement, params)
                 marks.append(time.perf_counter())
-                rows = to_json(raw[:1000])
+                rows = rows_to_json(raw[:1000])
                 marks.append(time.perf_counter())
                 orjson.dumps({"data": rows, "next_cursor": None, "built_at": None})
                 marks.append(time.perf_counter())
@@ -581,7 +572,7 @@ def run_backend(
                     ("analyst", analyst, None),
                     (PRODUCT, product, PRODUCT),
                 ):
-                    statement, params = direct_statement(prepared, spec, key_product)
+                    statement, params, _ = page_statement(prepared, spec, key_product)
                     direct = bench_direct(prepared, statement, params, args.clients, args.duration)
                     time.sleep(1)
                     query = "&".join(f"{k}={v}" for k, v in spec.query)
