@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -50,8 +50,10 @@ from api.query import (
     api_form_rows,
     csv_value,
     cursor_after,
-    json_rows,
+    json_page,
     json_value,
+    json_values,
+    ndjson_page,
     page_sql,
     parse_page,
 )
@@ -333,17 +335,16 @@ class ReadApi:
         if page.format == "csv":
             statement, params = page_sql(page, self.reader.marker, product_column, key.product)
             raw = session.rows(statement, params)
-            rows_to_json = json_rows(page.output)
+            rows = json_values(page.output)(raw[: page.limit])
         else:
             # Timestamps and decimals come as their API text; the other values are written
-            # by orjson as they come (api_form_rows).
+            # by msgspec as they come (api_form_rows).
             backend = self.reader.backend
             statement, params = page_sql(
                 page, self.reader.marker, product_column, key.product, api_form=backend
             )
             raw = session.rows(statement, params)
-            rows_to_json = api_form_rows(page)
-        rows = rows_to_json(raw[: page.limit])
+            rows = api_form_rows(page)(raw[: page.limit])
         next_cursor = cursor_after(page, raw[page.limit - 1]) if len(raw) > page.limit else None
         body = _page_body(page, rows, next_cursor, built_at)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
@@ -381,20 +382,18 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 def _page_body(
-    page: Page, rows: list[dict[str, Any]], next_cursor: str | None, built_at: str | None
+    page: Page, rows: Sequence[Any], next_cursor: str | None, built_at: str | None
 ) -> CachedPage:
+    """The page in its format: JSON and NDJSON of `api_form_rows`, CSV of `json_values`."""
     if page.format == "json":
-        body = orjson.dumps({"data": rows, "next_cursor": next_cursor, "built_at": built_at})
-        return CachedPage(body, "application/json", len(rows), ())
+        return CachedPage(json_page(rows, next_cursor, built_at), "application/json", len(rows), ())
     cursor_header = (("X-Next-Cursor", next_cursor),) if next_cursor else ()
     if page.format == "ndjson":
-        body = b"".join(orjson.dumps(row) + b"\n" for row in rows)
-        return CachedPage(body, NDJSON, len(rows), cursor_header)
+        return CachedPage(ndjson_page(rows), NDJSON, len(rows), cursor_header)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([column.name for column in page.output])
-    for row in rows:
-        writer.writerow([csv_value(row[column.name]) for column in page.output])
+    writer.writerows([csv_value(value) for value in row] for row in rows)
     return CachedPage(out.getvalue().encode(), "text/csv", len(rows), cursor_header)
 
 

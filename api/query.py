@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import repeat
+from itertools import starmap
 from typing import Any
 
+import msgspec
 import orjson
 
 from api.catalog import BadValue, Column, Mart, parse_value
@@ -169,7 +171,7 @@ def page_sql(
 ) -> tuple[str, list[Any]]:
     """The statement (with `marker` placeholders) and its parameters; reads limit + 1 rows.
 
-    By default a row holds the page's columns as the driver gives them (`json_rows` turns them
+    By default a row holds the page's columns as the driver gives them (`json_values` turns them
     into JSON values). With `api_form` (the backend: postgres or duckdb) the same rows come
     in the same order with timestamps and decimals already the text `json_value` makes of
     them, for `api_form_rows`."""
@@ -320,56 +322,84 @@ def json_value(kind: str, value: Any) -> Any:
     return value
 
 
-# A page's rows as read to the JSON objects it writes.
-RowsToJson = Callable[[Sequence[Sequence[Any]]], list[dict[str, Any]]]
+# A page's rows as read -> the same rows with each value in its JSON form.
+RowsToValues = Callable[[Sequence[Sequence[Any]]], Sequence[Sequence[Any]]]
 
 # Kinds whose values the drivers already give as the API writes them (json_value passes them).
 _AS_IS = frozenset({"text", "boolean"})
 
 
-def json_rows(columns: Sequence[Column]) -> RowsToJson:
+def json_values(columns: Sequence[Column]) -> RowsToValues:
     """`json_value` over rows of `columns`: each column's kind is looked at once per page, not
     once per value, and values passed as they are skip the call."""
-    plan = [(column.name, None if column.kind in _AS_IS else column.kind) for column in columns]
-    return _converted_rows(plan)
+    return _converted([None if column.kind in _AS_IS else column.kind for column in columns])
 
 
-def _converted_rows(plan: Sequence[tuple[str, str | None]]) -> RowsToJson:
-    """Rows as objects of `plan`'s names, each value of a kind given through `json_value`."""
-    if all(kind is None for _, kind in plan):
-        names = tuple(name for name, _ in plan)
-        # The loop runs in C: a Python loop over 1,000 rows took 1.4 to 2.4 times as long.
-        return lambda rows: list(map(dict, map(zip, repeat(names), rows)))
+def _converted(kinds: Sequence[str | None]) -> RowsToValues:
+    """Rows with each value of a kind given (not None) through `json_value`."""
+    if all(kind is None for kind in kinds):
+        return lambda rows: rows
 
-    def convert(row: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: value if kind is None or value is None else json_value(kind, value)
-            for (name, kind), value in zip(plan, row, strict=True)
-        }
+    def convert(row: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if kind is None or value is None else json_value(kind, value)
+            for kind, value in zip(kinds, row, strict=True)
+        )
 
     return lambda rows: [convert(row) for row in rows]
 
 
-# Kinds whose driver values orjson writes as it writes their `json_value` (a non-finite float
+# -- JSON and NDJSON pages
+
+# Kinds whose driver values msgspec writes as it writes their `json_value` (a non-finite float
 # as null, a date as YYYY-MM-DD): in a JSON page they need no conversion. (In CSV and in the
 # cursor they still do: NaN is null there only through json_value.)
 _AS_IS_IN_JSON = _AS_IS | {"integer", "number", "date"}
+# Encoding holds the GIL and keeps its state per call, so the threads can share one encoder.
+_PAGE_ENCODER = msgspec.json.Encoder()
 
 
-def api_form_rows(page: Page) -> RowsToJson:
-    """Rows of `page_sql(..., api_form=...)` as the JSON objects the page writes (for orjson;
-    not for CSV or the cursor). When the database has written every value that needs it,
-    which is the case of every mart but those with a JSON column, a row is only zipped with
-    the column names; otherwise those columns go through `json_value`."""
-    return _converted_rows(
+@functools.lru_cache(maxsize=512)
+def _row_type(names: tuple[str, ...]) -> type[msgspec.Struct]:
+    """A row that msgspec writes as `{"name": value, …}` in the order of `names`.
+
+    The fields are positional (f0, f1, …), renamed on output, so that any column name works.
+    Rows are not tracked by the cyclic garbage collector: their values are plain values or
+    parsed JSON, which hold no cycle."""
+    fields = [f"f{position}" for position in range(len(names))]
+    return msgspec.defstruct(
+        "PageRow",
+        [(name, object) for name in fields],
+        rename=dict(zip(fields, names, strict=True)),
+        gc=False,
+    )
+
+
+def api_form_rows(page: Page) -> Callable[[Sequence[Sequence[Any]]], list[Any]]:
+    """Rows of `page_sql(..., api_form=...)` as the rows `json_page` and `ndjson_page` write
+    (not for CSV or the cursor). When the database has written every value that needs it,
+    which is the case of every mart but those with a JSON column, a row only becomes a struct
+    of its values; otherwise those columns go through `json_value` first."""
+    convert = _converted(
         [
-            (
-                column.name,
-                None if column.kind in _AS_IS_IN_JSON or _written_in_sql(column) else column.kind,
-            )
+            None if column.kind in _AS_IS_IN_JSON or _written_in_sql(column) else column.kind
             for column in page.output
         ]
     )
+    row_type = _row_type(tuple(column.name for column in page.output))
+    # The loop and the encoding run in C: 3.6 times as fast as a dict per row with orjson
+    # (1,000 rows of 14 columns: 0.19 against 0.70 ms).
+    return lambda rows: list(starmap(row_type, convert(rows)))
+
+
+def json_page(rows: Sequence[Any], next_cursor: str | None, built_at: str | None) -> bytes:
+    """A JSON page of `api_form_rows` rows."""
+    return _PAGE_ENCODER.encode({"data": rows, "next_cursor": next_cursor, "built_at": built_at})
+
+
+def ndjson_page(rows: Sequence[Any]) -> bytes:
+    """An NDJSON page of `api_form_rows` rows: one object per line."""
+    return _PAGE_ENCODER.encode_lines(rows)
 
 
 def cursor_after(page: Page, row: Sequence[Any]) -> str:

@@ -78,7 +78,7 @@ from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 
 from api.catalog import load_catalog  # noqa: E402
 from api.keys import create_read_key  # noqa: E402
-from api.query import Page, api_form_rows, page_sql, parse_page  # noqa: E402
+from api.query import Page, api_form_rows, json_page, page_sql, parse_page  # noqa: E402
 from warehouse_db.connection import connect  # noqa: E402
 from warehouse_db.migrations import migrate  # noqa: E402
 
@@ -507,8 +507,6 @@ def breakdown(
 ) -> dict[str, float]:
     """Median milliseconds of each step of `ReadApi.serve` for this page, one request at a time
     in this process (the working tree's `api/`), then of the whole `serve` call."""
-    import orjson
-
     from api.app import ReadApi
     from api.keys import lookup_sql
     from api.settings import ApiSettings
@@ -534,7 +532,7 @@ def breakdown(
                 marks.append(time.perf_counter())
                 rows = rows_to_json(raw[:1000])
                 marks.append(time.perf_counter())
-                orjson.dumps({"data": rows, "next_cursor": None, "built_at": None})
+                json_page(rows, None, None)
                 marks.append(time.perf_counter())
             began = time.perf_counter()
             outcome = api.serve(
