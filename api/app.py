@@ -1,7 +1,7 @@
 """The read API's routes (docs/API.md): the marts over HTTP, for keys scoped to a product and marts.
 
-Every `/v1` request goes the same way, in a worker thread: open a warehouse session (503 while
-the warehouse is busy), find the key by its hash (401) and, for a mart read, the mart's last
+Every `/v1` request goes the same way, on the event loop (api/warehouse.py): open a warehouse
+session (503 while the warehouse is busy), find the key by its hash (401) and, for a mart read, the mart's last
 build in the same statement, take a token from its bucket (429),
 find the mart (404) and check the key may read it (403), parse the query string against the
 mart's contract (400 naming the parameter), answer 304 when `If-None-Match` holds this page's
@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -94,7 +94,7 @@ class Outcome:
 
 # What a request does once its key is known: (session, key, the build of the mart it named to
 # `ReadApi.serve`, if any) -> its outcome.
-Work = Callable[[Session, ReadKey, Build | None], Outcome]
+Work = Callable[[Session, ReadKey, Build | None], Awaitable[Outcome]]
 
 
 class ReadApi:
@@ -124,7 +124,19 @@ class ReadApi:
 
     # -- life
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        reader_target = await asyncio.to_thread(self._prepare)
+        assert self.reader is not None
+        await self.reader.open()
+        log.info(
+            "read API ready: warehouse %s as %s, %d marts",
+            self.target.redacted(),
+            reader_target.redacted(),
+            len(self.catalog().marts),
+        )
+
+    def _prepare(self) -> WarehouseTarget:
+        """The blocking part of `start`: the catalog, the reader's login, the audit log."""
         self.catalog()
         reader_target = self.reader_target or self._reader_target()
         self.reader = open_reader(
@@ -134,18 +146,13 @@ class ReadApi:
         )
         self.audit = AuditLog(self.reader)
         self.audit.start()
-        log.info(
-            "read API ready: warehouse %s as %s, %d marts",
-            self.target.redacted(),
-            reader_target.redacted(),
-            len(self.catalog().marts),
-        )
+        return reader_target
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         if self.audit is not None:
-            self.audit.stop()
+            await asyncio.to_thread(self.audit.stop)
         if self.reader is not None:
-            self.reader.close()
+            await self.reader.close()
 
     def _reader_target(self) -> WarehouseTarget:
         if self.target.backend != "postgres":
@@ -174,6 +181,16 @@ class ReadApi:
             self._catalog_checked = now
             return self._catalog
 
+    async def fresh_catalog(self) -> Catalog:
+        """`catalog()`, in a worker thread when a check is due (a re-read parses the manifest,
+        which would hold the event loop)."""
+        if (
+            self._catalog is not None
+            and time.monotonic() - self._catalog_checked < CATALOG_CHECK_SECONDS
+        ):
+            return self._catalog
+        return await asyncio.to_thread(self.catalog)
+
     def openapi(self) -> bytes:
         """`/openapi.json`: made once per catalog (a few milliseconds of work), not per request."""
         catalog = self.catalog()
@@ -183,14 +200,15 @@ class ReadApi:
 
     # -- the steps of a request
 
-    def serve(self, token: str | None, work: Work, mart: str | None = None) -> Outcome:
-        """Authenticate, rate-limit and run `work` in one warehouse session (a worker thread);
-        `mart`'s last build comes with the key, in one statement."""
+    async def serve(self, token: str | None, work: Work, mart: str | None = None) -> Outcome:
+        """Authenticate, rate-limit and run `work` in one warehouse session; `mart`'s last
+        build comes with the key, in one statement."""
         assert self.reader is not None
         key: ReadKey | None = None
         try:
-            with self.reader.session() as session:
-                key, built = self._key(session, token, mart)
+            await self.fresh_catalog()
+            async with self.reader.session() as session:
+                key, built = await self._key(session, token, mart)
                 wait = self.rates.take(key.key_id)
                 if wait > 0:
                     raise Refused(
@@ -199,7 +217,7 @@ class ReadApi:
                         f"Authorization: more than {self.rates.rate:g} requests per second for this key",
                         {"Retry-After": retry_after_header(wait)},
                     )
-                outcome = work(session, key, built)
+                outcome = await work(session, key, built)
                 outcome.key = key
                 return outcome
         except Refused as exc:
@@ -210,7 +228,7 @@ class ReadApi:
                 key,
             )
 
-    def _key(
+    async def _key(
         self, session: Session, token: str | None, mart: str | None
     ) -> tuple[ReadKey, Build | None]:
         unauthorized = {"WWW-Authenticate": "Bearer"}
@@ -223,7 +241,7 @@ class ReadApi:
             )
         found = built = None
         if token.startswith(KEY_PREFIX) and len(token) < 200:
-            rows = session.rows(lookup_sql(self.target), [mart, hash_key(token)])
+            rows = await session.rows(lookup_sql(self.target), [mart, hash_key(token)])
             found = key_from_row(rows[0] if rows else None)
             built = build_from_row(rows[0] if rows else None)
         if found is None:
@@ -240,8 +258,8 @@ class ReadApi:
             raise Refused(403, "forbidden", f"mart: this key may not read {mart.name}")
         return mart
 
-    def list_marts(self, session: Session, key: ReadKey, built: Build | None) -> Outcome:
-        rows = session.rows("select mart, built_at, invocation_id from acd_mart_builds")
+    async def list_marts(self, session: Session, key: ReadKey, built: Build | None) -> Outcome:
+        rows = await session.rows("select mart, built_at, invocation_id from acd_mart_builds")
         builds = {row[0]: (row[1], row[2]) for row in rows}
         data = []
         for mart in (self.catalog().marts[name] for name in self.catalog().names()):
@@ -268,31 +286,33 @@ class ReadApi:
             )
         return Outcome(json_response(200, {"data": data}), rows=len(data))
 
-    def dashboard(
-        self, session: Session, key: ReadKey, since: str | None, until: str | None
-    ) -> Outcome:
+    async def dashboard(self, key: ReadKey, since: str | None, until: str | None) -> Outcome:
         """The dashboard page for this key: its product only, and only the sections whose
-        marts it may read."""
+        marts it may read (its queries run in a worker thread)."""
         catalog = self.catalog()
 
         def readable(spec: SectionSpec) -> bool:
             marts = [catalog.get(name) for name in spec.marts]
             return all(mart is not None and key.may_read(mart) for mart in marts)
 
+        since_date, until_date = _dashboard_date("from", since), _dashboard_date("to", until)
+        assert self.reader is not None
+        reader = self.reader
+
+        def render() -> str:
+            with reader.connection() as connection:
+                return render_dashboard(
+                    connection, key.product, since_date, until_date, readable=readable
+                )
+
         try:
-            page = render_dashboard(
-                session.connection,
-                key.product,
-                _dashboard_date("from", since),
-                _dashboard_date("to", until),
-                readable=readable,
-            )
+            page = await asyncio.to_thread(render)
         except InvalidFilters as exc:
             raise Refused(400, "bad_parameter", f"from/to: {exc}") from None
         headers = {"Cache-Control": "private, no-store"}
         return Outcome(HTMLResponse(page, 200, headers))
 
-    def read_mart(
+    async def read_mart(
         self,
         session: Session,
         key: ReadKey,
@@ -319,13 +339,13 @@ class ReadApi:
         body = self.pages.get(etag) if etag else None
         metrics.PAGE_CACHE.labels("miss" if body is None else "hit").inc()
         if body is None:
-            body = self._query_page(session, key, mart, page, built_at)
+            body = await self._query_page(session, key, mart, page, built_at)
             if etag:
                 self.pages.put(etag, body)
         metrics.ROWS.labels(mart.name).inc(body.rows)
         return Outcome(_answer(body, headers), rows=body.rows)
 
-    def _query_page(
+    async def _query_page(
         self, session: Session, key: ReadKey, mart: Mart, page: Page, built_at: str | None
     ) -> CachedPage:
         """The page's body, from one statement that carries the key's product condition."""
@@ -334,7 +354,7 @@ class ReadApi:
         started = time.perf_counter()
         if page.format == "csv":
             statement, params = page_sql(page, self.reader.marker, product_column, key.product)
-            raw = session.rows(statement, params)
+            raw = await session.rows(statement, params)
             rows = json_values(page.output)(raw[: page.limit])
         else:
             # Timestamps and decimals come as their API text; the other values are written
@@ -343,7 +363,7 @@ class ReadApi:
             statement, params = page_sql(
                 page, self.reader.marker, product_column, key.product, api_form=backend
             )
-            raw = session.rows(statement, params)
+            raw = await session.rows(statement, params)
             rows = api_form_rows(page)(raw[: page.limit])
         next_cursor = cursor_after(page, raw[page.limit - 1]) if len(raw) > page.limit else None
         body = _page_body(page, rows, next_cursor, built_at)
@@ -414,7 +434,7 @@ async def _audited(
     started = time.perf_counter()
     token = token or bearer_token(request.headers.get("authorization"))
     try:
-        outcome = await asyncio.to_thread(api.serve, token, work, mart)
+        outcome = await api.serve(token, work, mart)
     except Exception as exc:  # a bug: answer 500, log the type only (never the request)
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
         outcome = Outcome(error(500, "internal", "the server failed: see its log"))
@@ -474,7 +494,7 @@ async def dashboard(request: Request) -> Response:
     params = request.query_params
     response = await _audited(
         request,
-        lambda session, key, _: api.dashboard(session, key, params.get("from"), params.get("to")),
+        lambda session, key, _: api.dashboard(key, params.get("from"), params.get("to")),
         token,
     )
     if response.status_code == 401:

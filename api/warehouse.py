@@ -1,23 +1,30 @@
 """How the read API reaches the warehouse (docs/API.md, Access to the warehouse).
 
-PostgreSQL: a pool of connections as a login that can only read the marts (and the keys and
-build times) and insert audit rows, each session with a statement timeout.
+Requests read through `session()`, on the event loop: each statement is awaited, so a request
+costs no hop to a worker thread (on PostgreSQL). Code that runs its own blocking queries (the
+dashboard) does so in a worker thread with `connection()`, and the audit log writes with
+`insert_many` from its own thread.
+
+PostgreSQL: connections as a login that can only read the marts (and the keys and build times)
+and insert audit rows, each with a statement timeout: an asyncio pool for requests and a small
+blocking one for the dashboard and the audit log.
 
 DuckDB: an embedded file that one writer process at a time may hold, so the API holds it only
 while it is being read: requests share one read-only connection, kept open while requests keep
 coming and closed after `DUCKDB_IDLE_SECONDS` without one, or at once when a build takes the
 build lock (`warehouse_db.build_lock`: the build then waits a moment for the file); the audit log
-is written in short exclusive moments between requests. While a build holds the lock or the
-file, the answer is 503 with `Retry-After` at once; a query past its time limit is interrupted,
-also 503.
+is written in short exclusive moments between requests. The file is read in worker threads
+(DuckDB's calls block). While a build holds the lock or the file, the answer is 503 with
+`Retry-After` at once; a query past its time limit is interrupted, also 503.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Protocol
 
 from acd_analytics.warehouse_url import WarehouseTarget
@@ -37,84 +44,121 @@ class WarehouseBusy(RuntimeError):
 
 
 class Session(Protocol):
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-
-    @property
-    def connection(self) -> Any:
-        """The driver's connection (or DuckDB cursor), for code that runs its own queries
-        (the dashboard); the session's time limit still applies on PostgreSQL."""
-        ...
+    async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
 
 class Reader(Protocol):
     backend: str
     marker: str
 
-    def session(self) -> contextlib.AbstractContextManager[Session]: ...
+    async def open(self) -> None:
+        """Ready the request pool (on the event loop that will use it)."""
+        ...
+
+    def session(self) -> contextlib.AbstractAsyncContextManager[Session]: ...
+
+    def connection(self) -> contextlib.AbstractContextManager[Any]:
+        """The driver's connection (or DuckDB cursor), blocking, for code that runs its own
+        queries in a worker thread (the dashboard); the time limit still applies on PostgreSQL."""
+        ...
 
     def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 # -- PostgreSQL
+
+
+def _postgres_busy(exc: Exception) -> WarehouseBusy | None:
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return WarehouseBusy("the query exceeded its time limit")
+    if isinstance(exc, PoolTimeout):
+        return WarehouseBusy("no PostgreSQL connection became free in time")
+    if isinstance(exc, psycopg.OperationalError):
+        return WarehouseBusy(f"PostgreSQL: {type(exc).__name__}")
+    return None
 
 
 class _PostgresSession:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
 
-    @property
-    def connection(self) -> Any:
-        return self.conn
-
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         import psycopg
 
         try:
-            return list(self.conn.execute(statement, params).fetchall())
-        except psycopg.errors.QueryCanceled:
-            raise WarehouseBusy("the query exceeded its time limit") from None
-        except psycopg.OperationalError as exc:
-            raise WarehouseBusy(f"PostgreSQL: {type(exc).__name__}") from None
+            cursor = await self.conn.execute(statement, params)
+            return list(await cursor.fetchall())
+        except psycopg.Error as exc:
+            busy = _postgres_busy(exc)
+            if busy is None:
+                raise
+            raise busy from None
 
 
 class PostgresReader:
     backend = "postgres"
     marker = "%s"
+    # The dashboard and the audit log: one connection each at most, opened when first needed.
+    BLOCKING_POOL_SIZE = 2
 
     def __init__(self, conninfo: str, *, pool_size: int, statement_timeout_ms: int) -> None:
-        from psycopg_pool import ConnectionPool
+        from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-        self.pool = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=pool_size,
-            kwargs={
+        settings: dict[str, Any] = {
+            "kwargs": {
                 "autocommit": True,
                 "options": f"-c statement_timeout={int(statement_timeout_ms)} -c TimeZone=UTC",
             },
-            timeout=max(statement_timeout_ms / 1000, 1.0),
+            "timeout": max(statement_timeout_ms / 1000, 1.0),
+        }
+        self.pool = AsyncConnectionPool(
+            conninfo, min_size=1, max_size=pool_size, open=False, name="acd-api", **settings
+        )
+        self.blocking_pool = ConnectionPool(
+            conninfo,
+            min_size=0,
+            max_size=self.BLOCKING_POOL_SIZE,
             open=True,
-            name="acd-api",
+            name="acd-api-blocking",
+            **settings,
         )
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
+    async def open(self) -> None:
+        await self.pool.open()
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Session]:
         from psycopg_pool import PoolTimeout
 
         try:
-            with self.pool.connection() as conn:
+            async with self.pool.connection() as conn:
                 yield _PostgresSession(conn)
         except PoolTimeout:
             raise WarehouseBusy("no PostgreSQL connection became free in time") from None
 
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        try:
+            with self.blocking_pool.connection() as conn:
+                yield conn
+        except Exception as exc:
+            busy = _postgres_busy(exc)
+            if busy is None:
+                raise
+            raise busy from None
+
     def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self.pool.connection() as conn, conn.cursor() as cursor:
+        with self.blocking_pool.connection() as conn, conn.cursor() as cursor:
             cursor.executemany(statement, rows)
 
-    def close(self) -> None:
-        self.pool.close()
+    async def close(self) -> None:
+        await self.pool.close()
+        await asyncio.to_thread(self.blocking_pool.close)
 
 
 # -- DuckDB
@@ -125,11 +169,10 @@ class _DuckDBSession:
         self.cursor = cursor
         self.timeout_s = timeout_s
 
-    @property
-    def connection(self) -> Any:
-        return self.cursor
+    async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await asyncio.to_thread(self._rows, statement, params)
 
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         import duckdb
 
         timer = threading.Timer(self.timeout_s, self.cursor.interrupt)
@@ -170,8 +213,28 @@ class DuckDBReader:
         self._writers_waiting = 0
         self._watcher: threading.Thread | None = None
 
+    async def open(self) -> None:
+        """Nothing to ready: the file is opened by the first request."""
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Session]:
+        cursor = await asyncio.to_thread(self._acquire)
+        try:
+            yield _DuckDBSession(cursor, self.timeout_s)
+        finally:
+            self._release(cursor)
+
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
+    def connection(self) -> Iterator[Any]:
+        cursor = self._acquire()
+        try:
+            yield cursor
+        finally:
+            self._release(cursor)
+
+    def _acquire(self) -> Any:
+        """A cursor of the shared read-only connection, opened if need be (blocks while the
+        file is being written)."""
         import duckdb
 
         with self._cond:
@@ -189,16 +252,15 @@ class DuckDBReader:
                     raise WarehouseBusy(_busy_message(exc)) from None
                 self._watch()
             self._readers += 1
-            cursor = self._conn.cursor()
-        try:
-            yield _DuckDBSession(cursor, self.timeout_s)
-        finally:
-            cursor.close()
-            with self._cond:
-                self._readers -= 1
-                self._last_used = time.monotonic()
-                if self._readers == 0:
-                    self._cond.notify_all()
+            return self._conn.cursor()
+
+    def _release(self, cursor: Any) -> None:
+        cursor.close()
+        with self._cond:
+            self._readers -= 1
+            self._last_used = time.monotonic()
+            if self._readers == 0:
+                self._cond.notify_all()
 
     def _watch(self) -> None:
         """Start the thread that closes the connection when idle or wanted by a build (with
@@ -259,7 +321,7 @@ class DuckDBReader:
             finally:
                 conn.close()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         with self._cond:
             self._close_unused()
 

@@ -44,6 +44,7 @@ PostgreSQL comes from `ACD_BENCH_POSTGRES_URL` (default: the local server as pos
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import multiprocessing
 import os
@@ -515,27 +516,27 @@ def breakdown(
     # The page cache off: every serve runs its query, as the steps timed beside it do.
     settings = ApiSettings(rate_limit=1e9, page_cache_bytes=0)
     api = ReadApi(prepared.target, settings, manifest=prepared.manifest)
-    api.start()
-    try:
+    statement, params, page = page_statement(prepared, spec, product, api_form=True)
+    rows_to_json = api_form_rows(page)
+    items = list(spec.query)
+    times: dict[str, list[float]] = {stage: [] for stage in STAGES}
+
+    async def measure() -> None:
         assert api.reader is not None
-        statement, params, page = page_statement(prepared, spec, product, api_form=True)
-        rows_to_json = api_form_rows(page)
-        items = list(spec.query)
-        times: dict[str, list[float]] = {stage: [] for stage in STAGES}
         for number in range(requests + 3):
             marks = [time.perf_counter()]
-            with api.reader.session() as session:
+            async with api.reader.session() as session:
                 marks.append(time.perf_counter())
-                session.rows(lookup_sql(prepared.target), [spec.mart, hash_key(key)])
+                await session.rows(lookup_sql(prepared.target), [spec.mart, hash_key(key)])
                 marks.append(time.perf_counter())
-                raw = session.rows(statement, params)
+                raw = await session.rows(statement, params)
                 marks.append(time.perf_counter())
                 rows = rows_to_json(raw[:1000])
                 marks.append(time.perf_counter())
                 json_page(rows, None, None)
                 marks.append(time.perf_counter())
             began = time.perf_counter()
-            outcome = api.serve(
+            outcome = await api.serve(
                 key, lambda s, k, b: api.read_mart(s, k, b, spec.mart, items, None), spec.mart
             )
             assert outcome.response.status_code == 200, outcome.response.status_code
@@ -543,9 +544,16 @@ def breakdown(
                 for stage, start, end in zip(STAGES, marks, marks[1:], strict=False):
                     times[stage].append(end - start)
                 times["serve"].append(time.perf_counter() - began)
-        return {stage: 1000 * sorted(found)[len(found) // 2] for stage, found in times.items()}
-    finally:
-        api.stop()
+
+    async def run() -> None:
+        await api.start()
+        try:
+            await measure()
+        finally:
+            await api.stop()
+
+    asyncio.run(run())
+    return {stage: 1000 * sorted(found)[len(found) // 2] for stage, found in times.items()}
 
 
 # ---------------------------------------------------------------------------------------------

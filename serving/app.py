@@ -1,7 +1,7 @@
 """The Starlette app of a service, built the same way for the collector and the read API.
 
-A service gives its routes, how to start and stop the state it serves from (run in a worker
-thread, so that start-up I/O does not hold the event loop), and how a path is named in logs and
+A service gives its routes, how to start and stop the state it serves from (coroutines, or
+functions run in a worker thread so that their I/O does not hold the event loop), and how a path is named in logs and
 metrics (`serving.requestlog`); unknown paths and methods answer the `{"code", "message"}` body.
 Once started, the process's cyclic garbage collector runs less often (`GC_THRESHOLD`).
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from prometheus_client import Counter
 from starlette.applications import Starlette
@@ -33,11 +34,18 @@ from serving.requestlog import RequestLogging
 GC_THRESHOLD = 20_000
 
 
+async def _run(step: Callable[[], None] | Callable[[], Awaitable[None]]) -> None:
+    if inspect.iscoroutinefunction(step):
+        await step()
+    else:
+        await asyncio.to_thread(step)
+
+
 def service_app(
     routes: Sequence[BaseRoute],
     *,
-    start: Callable[[], None],
-    stop: Callable[[], None],
+    start: Callable[[], None] | Callable[[], Awaitable[None]],
+    stop: Callable[[], None] | Callable[[], Awaitable[None]],
     logger: logging.Logger,
     requests: Counter,
     route_label: Callable[[str], str],
@@ -49,12 +57,12 @@ def service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(start)
+        await _run(start)
         gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
         try:
             yield
         finally:
-            await asyncio.to_thread(stop)
+            await _run(stop)
             process_stopped()
 
     async def not_found(request: Request, exc: Exception) -> Response:

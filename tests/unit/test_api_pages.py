@@ -4,6 +4,7 @@ warehouse."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
@@ -105,22 +107,31 @@ def test_duckdb_writes_a_pages_values_as_json_value_does(
     assert cursor_after(page, after[page.limit - 1]) == cursor_after(page, before[page.limit - 1])
 
 
+def _read(reader: DuckDBReader, statement: str) -> list[tuple[Any, ...]]:
+    """`statement`'s rows through a request's session (on an event loop of its own)."""
+
+    async def read() -> list[tuple[Any, ...]]:
+        async with reader.session() as session:
+            return await session.rows(statement)
+
+    return asyncio.run(read())
+
+
 def test_the_duckdb_connection_stays_open_between_requests_and_closes_when_idle(
     warehouse: str,
 ) -> None:
     reader = DuckDBReader(warehouse, statement_timeout_ms=5000, idle_seconds=0.5)
-    with reader.session() as session:
-        assert session.rows("select count(*) from marts.things") == [(60,)]
-        first = reader._conn
-    with reader.session() as session:
-        session.rows("select 1")
+    assert _read(reader, "select count(*) from marts.things") == [(60,)]
+    first = reader._conn
+    with reader.connection() as cursor:  # the dashboard's way in
+        cursor.execute("select 1").fetchall()
         assert reader._conn is first  # not reopened
     deadline = time.monotonic() + 5
     while reader._conn is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert reader._conn is None
     duckdb.connect(warehouse).close()  # the file is free for a writer
-    reader.close()
+    asyncio.run(reader.close())
 
 
 BUILD = """
@@ -138,8 +149,7 @@ def test_a_build_gets_the_file_from_an_open_reader_and_requests_get_503_meanwhil
     warehouse: str,
 ) -> None:
     reader = DuckDBReader(warehouse, statement_timeout_ms=5000, idle_seconds=60)
-    with reader.session() as session:
-        session.rows("select 1")
+    _read(reader, "select 1")
     assert reader._conn is not None  # kept open: a minute's idle allowance
     build = subprocess.Popen(
         [sys.executable, "-c", BUILD, warehouse],
@@ -151,17 +161,16 @@ def test_a_build_gets_the_file_from_an_open_reader_and_requests_get_503_meanwhil
         assert build.stdout is not None and build.stdout.readline().strip() == "building"
         assert reader._conn is None  # let go for the build
         started = time.monotonic()
-        with pytest.raises(WarehouseBusy, match="build"), reader.session():
-            pass
+        with pytest.raises(WarehouseBusy, match="build"):
+            _read(reader, "select 1")
         assert time.monotonic() - started < 1
     finally:
         assert build.stdin is not None
         build.stdin.write("done\n")
         build.stdin.close()
         assert build.wait(30) == 0
-    with reader.session() as session:
-        assert session.rows("select count(*) from marts.things") == [(60,)]
-    reader.close()
+    assert _read(reader, "select count(*) from marts.things") == [(60,)]
+    asyncio.run(reader.close())
 
 
 def test_a_reader_looking_at_the_build_lock_does_not_fail_a_build(warehouse: str) -> None:
