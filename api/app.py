@@ -1,13 +1,13 @@
 """The read API's routes (docs/API.md): the marts over HTTP, for keys scoped to a product and marts.
 
 Every `/v1` request goes the same way, on the event loop (api/warehouse.py): open a warehouse
-session (503 while the warehouse is busy), find the key by its hash (401) and, for a mart read, the mart's last
-build in the same statement, take a token from its bucket (429),
-find the mart (404) and check the key may read it (403), parse the query string against the
-mart's contract (400 naming the parameter), answer 304 when `If-None-Match` holds this page's
-ETag, else answer from the page cache when this ETag's page is in it (api/page_cache.py), else
-run one bound statement that always carries the key's product condition. Then the request is
-added to the audit log, whatever its status.
+session (503 while the warehouse is busy), find the key by its hash (401) and, for a mart read,
+the mart's last build in the same statement, take a token from its bucket (429), find the mart
+(404) and check the key may read it (403), parse the query string against the mart's contract
+(400 naming the parameter), answer 304 when `If-None-Match` holds this page's ETag, else answer
+from the page cache when this ETag's page is in it (api/page_cache.py), else run one bound
+statement that always carries the key's product condition. Then the request is added to the
+audit log, whatever its status.
 """
 
 from __future__ import annotations
@@ -286,7 +286,9 @@ class ReadApi:
             )
         return Outcome(json_response(200, {"data": data}), rows=len(data))
 
-    async def dashboard(self, key: ReadKey, since: str | None, until: str | None) -> Outcome:
+    async def dashboard(
+        self, session: Session, key: ReadKey, since: str | None, until: str | None
+    ) -> Outcome:
         """The dashboard page for this key: its product only, and only the sections whose
         marts it may read (its queries run in a worker thread)."""
         catalog = self.catalog()
@@ -296,17 +298,14 @@ class ReadApi:
             return all(mart is not None and key.may_read(mart) for mart in marts)
 
         since_date, until_date = _dashboard_date("from", since), _dashboard_date("to", until)
-        assert self.reader is not None
-        reader = self.reader
 
-        def render() -> str:
-            with reader.connection() as connection:
-                return render_dashboard(
-                    connection, key.product, since_date, until_date, readable=readable
-                )
+        def render(connection: Any) -> str:
+            return render_dashboard(
+                connection, key.product, since_date, until_date, readable=readable
+            )
 
         try:
-            page = await asyncio.to_thread(render)
+            page = await session.blocking(render)
         except InvalidFilters as exc:
             raise Refused(400, "bad_parameter", f"from/to: {exc}") from None
         headers = {"Cache-Control": "private, no-store"}
@@ -494,7 +493,7 @@ async def dashboard(request: Request) -> Response:
     params = request.query_params
     response = await _audited(
         request,
-        lambda session, key, _: api.dashboard(key, params.get("from"), params.get("to")),
+        lambda session, key, _: api.dashboard(session, key, params.get("from"), params.get("to")),
         token,
     )
     if response.status_code == 401:

@@ -2,8 +2,8 @@
 
 Requests read through `session()`, on the event loop: each statement is awaited, so a request
 costs no hop to a worker thread (on PostgreSQL). Code that runs its own blocking queries (the
-dashboard) does so in a worker thread with `connection()`, and the audit log writes with
-`insert_many` from its own thread.
+dashboard) runs in a worker thread through the session's `blocking`, and the audit log writes
+with `insert_many` from its own thread.
 
 PostgreSQL: connections as a login that can only read the marts (and the keys and build times)
 and insert audit rows, each with a statement timeout: an asyncio pool for requests and a small
@@ -24,8 +24,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 from acd_analytics.warehouse_url import WarehouseTarget
 
@@ -39,12 +39,21 @@ DUCKDB_IDLE_SECONDS = 1.0
 DUCKDB_WATCH_SECONDS = 0.1
 
 
+T = TypeVar("T")
+
+
 class WarehouseBusy(RuntimeError):
     """The warehouse cannot answer now (held by a build, unreachable, or too slow)."""
 
 
 class Session(Protocol):
     async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    async def blocking(self, work: Callable[[Any], T]) -> T:
+        """`work(connection)` in a worker thread, with a blocking connection of the driver (or a
+        DuckDB cursor), for code that runs its own queries (the dashboard); the time limit
+        still applies on PostgreSQL."""
+        ...
 
 
 class Reader(Protocol):
@@ -56,11 +65,6 @@ class Reader(Protocol):
         ...
 
     def session(self) -> contextlib.AbstractAsyncContextManager[Session]: ...
-
-    def connection(self) -> contextlib.AbstractContextManager[Any]:
-        """The driver's connection (or DuckDB cursor), blocking, for code that runs its own
-        queries in a worker thread (the dashboard); the time limit still applies on PostgreSQL."""
-        ...
 
     def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
@@ -84,8 +88,9 @@ def _postgres_busy(exc: Exception) -> WarehouseBusy | None:
 
 
 class _PostgresSession:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, blocking_pool: Any) -> None:
         self.conn = conn
+        self.blocking_pool = blocking_pool
 
     async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         import psycopg
@@ -94,6 +99,19 @@ class _PostgresSession:
             cursor = await self.conn.execute(statement, params)
             return list(await cursor.fetchall())
         except psycopg.Error as exc:
+            busy = _postgres_busy(exc)
+            if busy is None:
+                raise
+            raise busy from None
+
+    async def blocking(self, work: Callable[[Any], T]) -> T:
+        return await asyncio.to_thread(self._blocking, work)
+
+    def _blocking(self, work: Callable[[Any], T]) -> T:
+        try:
+            with self.blocking_pool.connection() as conn:
+                return work(conn)
+        except Exception as exc:
             busy = _postgres_busy(exc)
             if busy is None:
                 raise
@@ -137,20 +155,9 @@ class PostgresReader:
 
         try:
             async with self.pool.connection() as conn:
-                yield _PostgresSession(conn)
+                yield _PostgresSession(conn, self.blocking_pool)
         except PoolTimeout:
             raise WarehouseBusy("no PostgreSQL connection became free in time") from None
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Any]:
-        try:
-            with self.blocking_pool.connection() as conn:
-                yield conn
-        except Exception as exc:
-            busy = _postgres_busy(exc)
-            if busy is None:
-                raise
-            raise busy from None
 
     def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.blocking_pool.connection() as conn, conn.cursor() as cursor:
@@ -171,6 +178,11 @@ class _DuckDBSession:
 
     async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return await asyncio.to_thread(self._rows, statement, params)
+
+    async def blocking(self, work: Callable[[Any], T]) -> T:
+        # This session's cursor: taking another would wait behind a waiting writer, which
+        # waits for this session to end.
+        return await asyncio.to_thread(work, self.cursor)
 
     def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         import duckdb
@@ -221,14 +233,6 @@ class DuckDBReader:
         cursor = await asyncio.to_thread(self._acquire)
         try:
             yield _DuckDBSession(cursor, self.timeout_s)
-        finally:
-            self._release(cursor)
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Any]:
-        cursor = self._acquire()
-        try:
-            yield cursor
         finally:
             self._release(cursor)
 

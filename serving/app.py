@@ -1,8 +1,9 @@
 """The Starlette app of a service, built the same way for the collector and the read API.
 
 A service gives its routes, how to start and stop the state it serves from (coroutines, or
-functions run in a worker thread so that their I/O does not hold the event loop), and how a path is named in logs and
-metrics (`serving.requestlog`); unknown paths and methods answer the `{"code", "message"}` body.
+functions run in a worker thread so that their I/O does not hold the event loop), and how a
+path is named in logs and metrics (`serving.requestlog`); unknown paths and methods answer the
+`{"code", "message"}` body.
 Once started, the process's cyclic garbage collector runs less often (`GC_THRESHOLD`).
 """
 

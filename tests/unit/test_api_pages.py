@@ -123,9 +123,13 @@ def test_the_duckdb_connection_stays_open_between_requests_and_closes_when_idle(
     reader = DuckDBReader(warehouse, statement_timeout_ms=5000, idle_seconds=0.5)
     assert _read(reader, "select count(*) from marts.things") == [(60,)]
     first = reader._conn
-    with reader.connection() as cursor:  # the dashboard's way in
-        cursor.execute("select 1").fetchall()
-        assert reader._conn is first  # not reopened
+
+    async def dashboard_like() -> list[tuple[Any, ...]]:
+        async with reader.session() as session:  # the dashboard's way in: the session's cursor
+            return await session.blocking(lambda cursor: cursor.execute("select 1").fetchall())
+
+    assert asyncio.run(dashboard_like()) == [(1,)]
+    assert reader._conn is first  # not reopened
     deadline = time.monotonic() + 5
     while reader._conn is not None and time.monotonic() < deadline:
         time.sleep(0.05)
