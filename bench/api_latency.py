@@ -53,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -435,8 +436,16 @@ class ApiProcess:
         request = urllib.request.Request(
             self.url + path, headers={"Authorization": f"Bearer {key}"}
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.URLError as exc:
+            self.log.flush()
+            tail = Path(self.log.name).read_text(errors="replace")[-3000:]
+            raise RuntimeError(
+                f"the API (pid {self.proc.pid}, exit {self.proc.poll()}) did not answer "
+                f"{path.split('?')[0]}: {exc.reason}; its log ends:\n{tail}"
+            ) from None
 
     def stop(self) -> None:
         self.proc.terminate()
