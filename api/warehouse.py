@@ -74,17 +74,21 @@ class Reader(Protocol):
 # -- PostgreSQL
 
 
-def _postgres_busy(exc: Exception) -> WarehouseBusy | None:
+@contextlib.contextmanager
+def _busy_when_postgres_cannot() -> Iterator[None]:
+    """PostgreSQL's errors that mean "not now" (a query past its time limit, no free
+    connection, a lost server) raised as WarehouseBusy; any other exception as it is."""
     import psycopg
     from psycopg_pool import PoolTimeout
 
-    if isinstance(exc, psycopg.errors.QueryCanceled):
-        return WarehouseBusy("the query exceeded its time limit")
-    if isinstance(exc, PoolTimeout):
-        return WarehouseBusy("no PostgreSQL connection became free in time")
-    if isinstance(exc, psycopg.OperationalError):
-        return WarehouseBusy(f"PostgreSQL: {type(exc).__name__}")
-    return None
+    try:
+        yield
+    except psycopg.errors.QueryCanceled:
+        raise WarehouseBusy("the query exceeded its time limit") from None
+    except PoolTimeout:
+        raise WarehouseBusy("no PostgreSQL connection became free in time") from None
+    except psycopg.OperationalError as exc:
+        raise WarehouseBusy(f"PostgreSQL: {type(exc).__name__}") from None
 
 
 class _PostgresSession:
@@ -93,29 +97,16 @@ class _PostgresSession:
         self.blocking_pool = blocking_pool
 
     async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        import psycopg
-
-        try:
+        with _busy_when_postgres_cannot():
             cursor = await self.conn.execute(statement, params)
             return list(await cursor.fetchall())
-        except psycopg.Error as exc:
-            busy = _postgres_busy(exc)
-            if busy is None:
-                raise
-            raise busy from None
 
     async def blocking(self, work: Callable[[Any], T]) -> T:
         return await asyncio.to_thread(self._blocking, work)
 
     def _blocking(self, work: Callable[[Any], T]) -> T:
-        try:
-            with self.blocking_pool.connection() as conn:
-                return work(conn)
-        except Exception as exc:
-            busy = _postgres_busy(exc)
-            if busy is None:
-                raise
-            raise busy from None
+        with _busy_when_postgres_cannot(), self.blocking_pool.connection() as conn:
+            return work(conn)
 
 
 class PostgresReader:
@@ -151,13 +142,9 @@ class PostgresReader:
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
-        from psycopg_pool import PoolTimeout
-
-        try:
+        with _busy_when_postgres_cannot():
             async with self.pool.connection() as conn:
                 yield _PostgresSession(conn, self.blocking_pool)
-        except PoolTimeout:
-            raise WarehouseBusy("no PostgreSQL connection became free in time") from None
 
     def insert_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.blocking_pool.connection() as conn, conn.cursor() as cursor:

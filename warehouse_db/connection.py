@@ -25,8 +25,11 @@ def warehouse_target(url: str | None = None) -> WarehouseTarget:
 
 
 @contextmanager
-def connect(target: WarehouseTarget) -> Iterator[Any]:
-    """Yield an open connection to `target`, closed on exit (nothing is committed implicitly)."""
+def connect(target: WarehouseTarget, *, read_only: bool = False) -> Iterator[Any]:
+    """Yield an open connection to `target`, closed on exit (nothing is committed implicitly).
+
+    `read_only` opens a DuckDB file for reading, which can share the file with other readers
+    of the same process (the read API's); a read-write connection needs it alone."""
     if target.backend == "duckdb":
         import duckdb
 
@@ -34,7 +37,7 @@ def connect(target: WarehouseTarget) -> Iterator[Any]:
         if target.duckdb_path != ":memory:":
             Path(target.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn: Any = duckdb.connect(target.duckdb_path)
+            conn: Any = duckdb.connect(target.duckdb_path, read_only=read_only)
         except duckdb.Error as exc:
             raise WarehouseUnavailable(
                 f"cannot open DuckDB warehouse {target.redacted()}: {exc}"

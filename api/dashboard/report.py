@@ -33,7 +33,7 @@ DEFAULT_REPORT_PATH = Path("warehouse/report.html")
 @contextmanager
 def _connection(source: WarehouseTarget | Any) -> Iterator[Any]:
     if isinstance(source, WarehouseTarget):
-        with connect(source) as conn:
+        with connect(source, read_only=True) as conn:  # a report only reads
             yield conn
     else:
         yield source

@@ -138,6 +138,37 @@ def test_the_duckdb_connection_stays_open_between_requests_and_closes_when_idle(
     asyncio.run(reader.close())
 
 
+def test_a_sessions_blocking_queries_do_not_wait_behind_a_waiting_writer(warehouse: str) -> None:
+    """The dashboard's queries use the request's own cursor: a second reader would wait for
+    the audit log's write, which waits for the request's session to end."""
+    reader = DuckDBReader(warehouse, statement_timeout_ms=5000)
+
+    def write() -> None:
+        with reader.exclusive():
+            pass
+
+    async def request() -> list[tuple[Any, ...]]:
+        async with reader.session() as session:
+            writer = threading.Thread(target=write)
+            writer.start()
+            deadline = time.monotonic() + 5
+            while not reader._writers_waiting and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            assert reader._writers_waiting == 1
+            found = await asyncio.wait_for(
+                session.blocking(
+                    lambda cursor: cursor.execute("select count(*) from marts.things").fetchall()
+                ),
+                timeout=5,
+            )
+        writer.join(5)
+        assert not writer.is_alive()  # the write went ahead once the request ended
+        return found
+
+    assert asyncio.run(request()) == [(60,)]
+    asyncio.run(reader.close())
+
+
 BUILD = """
 import sys, duckdb
 from acd_analytics.warehouse_url import parse_warehouse_url
