@@ -355,7 +355,7 @@ def _converted(kinds: Sequence[str | None]) -> RowsToValues:
 # as null, a date as YYYY-MM-DD): in a JSON page they need no conversion. (In CSV and in the
 # cursor they still do: NaN is null there only through json_value.)
 _AS_IS_IN_JSON = _AS_IS | {"integer", "number", "date"}
-# Encoding holds the GIL and keeps its state per call, so the threads can share one encoder.
+# One encoder for every page: it keeps its state per call.
 _PAGE_ENCODER = msgspec.json.Encoder()
 
 
