@@ -164,11 +164,18 @@ class ReadApi:
         role = create_api_role(self.target, self.settings.statement_timeout_ms)
         return parse_warehouse_url(role.connection_url)
 
+    def _checked_catalog(self) -> Catalog | None:
+        """The catalog if its manifest was checked in the last few seconds."""
+        if time.monotonic() - self._catalog_checked < CATALOG_CHECK_SECONDS:
+            return self._catalog
+        return None
+
     def catalog(self) -> Catalog:
         """The marts, re-read when the manifest changes (checked every few seconds)."""
+        checked = self._checked_catalog()
+        if checked is not None:
+            return checked
         now = time.monotonic()
-        if self._catalog is not None and now - self._catalog_checked < CATALOG_CHECK_SECONDS:
-            return self._catalog
         with self._catalog_lock:
             path = self.manifest or _default_manifest()
             try:
@@ -184,12 +191,8 @@ class ReadApi:
     async def fresh_catalog(self) -> Catalog:
         """`catalog()`, in a worker thread when a check is due (a re-read parses the manifest,
         which would hold the event loop)."""
-        if (
-            self._catalog is not None
-            and time.monotonic() - self._catalog_checked < CATALOG_CHECK_SECONDS
-        ):
-            return self._catalog
-        return await asyncio.to_thread(self.catalog)
+        checked = self._checked_catalog()
+        return checked if checked is not None else await asyncio.to_thread(self.catalog)
 
     def openapi(self) -> bytes:
         """`/openapi.json`: made once per catalog (a few milliseconds of work), not per request."""
@@ -351,19 +354,15 @@ class ReadApi:
         assert self.reader is not None
         product_column = mart.product_column if key.product is not None else None
         started = time.perf_counter()
-        if page.format == "csv":
-            statement, params = page_sql(page, self.reader.marker, product_column, key.product)
-            raw = await session.rows(statement, params)
-            rows = json_values(page.output)(raw[: page.limit])
-        else:
-            # Timestamps and decimals come as their API text; the other values are written
-            # by msgspec as they come (api_form_rows).
-            backend = self.reader.backend
-            statement, params = page_sql(
-                page, self.reader.marker, product_column, key.product, api_form=backend
-            )
-            raw = await session.rows(statement, params)
-            rows = api_form_rows(page)(raw[: page.limit])
+        # JSON pages: timestamps and decimals come as their API text, the other values are
+        # written by msgspec as they come (api_form_rows). CSV: the values as stored.
+        api_form = None if page.format == "csv" else self.reader.backend
+        statement, params = page_sql(
+            page, self.reader.marker, product_column, key.product, api_form=api_form
+        )
+        raw = await session.rows(statement, params)
+        to_rows = json_values(page.output) if api_form is None else api_form_rows(page)
+        rows = to_rows(raw[: page.limit])
         next_cursor = cursor_after(page, raw[page.limit - 1]) if len(raw) > page.limit else None
         body = _page_body(page, rows, next_cursor, built_at)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)

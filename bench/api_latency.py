@@ -81,6 +81,7 @@ from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 from api.catalog import load_catalog  # noqa: E402
 from api.keys import create_read_key  # noqa: E402
 from api.query import Page, api_form_rows, json_page, page_sql, parse_page  # noqa: E402
+from serving.keys import hash_key, placeholder  # noqa: E402
 from warehouse_db.connection import connect  # noqa: E402
 from warehouse_db.migrations import migrate  # noqa: E402
 
@@ -252,10 +253,11 @@ def page_statement(
     mart = load_catalog(prepared.manifest).get(spec.mart)
     assert mart is not None, spec.mart
     page = parse_page(mart, spec.query)
-    marker = "%s" if prepared.backend == "postgres" else "?"
     product_column = mart.product_column if product is not None else None
     form = prepared.backend if api_form else None
-    statement, params = page_sql(page, marker, product_column, product, api_form=form)
+    statement, params = page_sql(
+        page, placeholder(prepared.target), product_column, product, api_form=form
+    )
     return statement, params, page
 
 
@@ -520,13 +522,12 @@ def breakdown(
     from api.app import ReadApi
     from api.keys import lookup_sql
     from api.settings import ApiSettings
-    from serving.keys import hash_key
 
     # The page cache off: every serve runs its query, as the steps timed beside it do.
     settings = ApiSettings(rate_limit=1e9, page_cache_bytes=0)
     api = ReadApi(prepared.target, settings, manifest=prepared.manifest)
     statement, params, page = page_statement(prepared, spec, product, api_form=True)
-    rows_to_json = api_form_rows(page)
+    page_rows = api_form_rows(page)
     items = list(spec.query)
     times: dict[str, list[float]] = {stage: [] for stage in STAGES}
 
@@ -540,7 +541,7 @@ def breakdown(
                 marks.append(time.perf_counter())
                 raw = await session.rows(statement, params)
                 marks.append(time.perf_counter())
-                rows = rows_to_json(raw[:1000])
+                rows = page_rows(raw[:1000])
                 marks.append(time.perf_counter())
                 json_page(rows, None, None)
                 marks.append(time.perf_counter())

@@ -3,8 +3,8 @@
 A service gives its routes, how to start and stop the state it serves from (coroutines, or
 functions run in a worker thread so that their I/O does not hold the event loop), and how a
 path is named in logs and metrics (`serving.requestlog`); unknown paths and methods answer the
-`{"code", "message"}` body.
-Once started, the process's cyclic garbage collector runs less often (`GC_THRESHOLD`).
+`{"code", "message"}` body. Once started, the process's cyclic garbage collector runs less often
+(`GC_THRESHOLD`).
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from serving.requestlog import RequestLogging
 GC_THRESHOLD = 20_000
 
 
-async def _run(step: Callable[[], None] | Callable[[], Awaitable[None]]) -> None:
-    if inspect.iscoroutinefunction(step):
-        await step()
+async def _run_hook(hook: Callable[[], None] | Callable[[], Awaitable[None]]) -> None:
+    """A start or stop hook: awaited if a coroutine function, else run in a worker thread."""
+    if inspect.iscoroutinefunction(hook):
+        await hook()
     else:
-        await asyncio.to_thread(step)
+        await asyncio.to_thread(hook)
 
 
 def service_app(
@@ -58,12 +59,12 @@ def service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await _run(start)
+        await _run_hook(start)
         gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
         try:
             yield
         finally:
-            await _run(stop)
+            await _run_hook(stop)
             process_stopped()
 
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -34,7 +34,7 @@ def connect(target: WarehouseTarget, *, read_only: bool = False) -> Iterator[Any
         import duckdb
 
         assert target.duckdb_path is not None
-        if target.duckdb_path != ":memory:":
+        if target.duckdb_path != ":memory:" and not read_only:
             Path(target.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
         try:
             conn: Any = duckdb.connect(target.duckdb_path, read_only=read_only)
