@@ -164,12 +164,25 @@ class _DuckDBSession:
         self.timeout_s = timeout_s
 
     async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return await asyncio.to_thread(self._rows, statement, params)
+        return await self._in_thread(self._rows, statement, params)
 
     async def blocking(self, work: Callable[[Any], T]) -> T:
         # This session's cursor: taking another would wait behind a waiting writer, which
         # waits for this session to end.
-        return await asyncio.to_thread(work, self.cursor)
+        return await self._in_thread(work, self.cursor)
+
+    async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` in a worker thread. If the request is cancelled meanwhile, its query
+        is interrupted and the thread waited for: the session's end closes the cursor, which
+        must not happen under a running query."""
+        running = asyncio.ensure_future(asyncio.to_thread(work, *args))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            self.cursor.interrupt()
+            await asyncio.wait([running])
+            running.exception()  # retrieved: nobody is waiting for the answer
+            raise
 
     def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         import duckdb
@@ -217,11 +230,22 @@ class DuckDBReader:
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
-        cursor = await asyncio.to_thread(self._acquire)
+        acquiring = asyncio.ensure_future(asyncio.to_thread(self._acquire))
+        try:
+            cursor = await asyncio.shield(acquiring)
+        except asyncio.CancelledError:
+            # The thread goes on and takes a reader's place: give it back once it has, or the
+            # audit log's writer would wait for it forever.
+            acquiring.add_done_callback(self._release_acquired)
+            raise
         try:
             yield _DuckDBSession(cursor, self.timeout_s)
         finally:
             self._release(cursor)
+
+    def _release_acquired(self, acquiring: asyncio.Future[Any]) -> None:
+        if acquiring.exception() is None:
+            self._release(acquiring.result())
 
     def _acquire(self) -> Any:
         """A cursor of the shared read-only connection, opened if need be (blocks while the

@@ -169,6 +169,75 @@ def test_a_sessions_blocking_queries_do_not_wait_behind_a_waiting_writer(warehou
     asyncio.run(reader.close())
 
 
+def _writer_gets_the_file(reader: DuckDBReader) -> bool:
+    """Whether the audit log's writer can take the file within 5 s (no reader left holding it)."""
+
+    def write() -> None:
+        with reader.exclusive():
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    writer.join(5)
+    return not writer.is_alive()
+
+
+def test_a_request_cancelled_while_its_session_opens_gives_its_place_back(warehouse: str) -> None:
+    """Cancelled while waiting for the file (here behind a write), the session's worker thread
+    still takes a reader's place: the place is given back, or the next write waits forever."""
+    reader = DuckDBReader(warehouse, statement_timeout_ms=5000)
+    writing, done_writing = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with reader.exclusive():
+            writing.set()
+            done_writing.wait(5)
+
+    async def request() -> None:
+        async with reader.session():
+            pass
+
+    async def cancel_while_opening() -> None:
+        task = asyncio.create_task(request())
+        await asyncio.sleep(0.2)  # its thread waits for the write to end
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        done_writing.set()
+        await asyncio.sleep(0.5)  # the thread takes its place, the loop gives it back
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert writing.wait(5)
+    asyncio.run(cancel_while_opening())
+    writer.join(5)
+    assert _writer_gets_the_file(reader)
+    asyncio.run(reader.close())
+
+
+def test_a_request_cancelled_during_its_query_interrupts_it(warehouse: str) -> None:
+    """Cancelled while its query runs in a worker thread, a request interrupts the query and
+    waits for the thread before its session closes the cursor."""
+    reader = DuckDBReader(warehouse, statement_timeout_ms=600_000)
+
+    async def request() -> None:
+        async with reader.session() as session:
+            await session.rows("select count(*) from range(10000000000) as a(x) where x % 7 = 3")
+
+    async def cancel_while_querying() -> None:
+        task = asyncio.create_task(request())
+        await asyncio.sleep(0.5)
+        task.cancel()
+        # Not interrupted, the query would run for minutes, and closing the cursor under it
+        # would hold the event loop as long.
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_while_querying())
+    assert _writer_gets_the_file(reader)
+    asyncio.run(reader.close())
+
+
 BUILD = """
 import sys, duckdb
 from acd_analytics.warehouse_url import parse_warehouse_url
