@@ -27,9 +27,13 @@ backend:
      (`ACD_API_PAGE_CACHE_MB=0`: every request runs its query);
    - **cached API**: the same from a server with the default page cache. wrk repeats one
      request, so every measured request is a cache hit: key, rate, scope and audit, no query.
+   - **bare** (PostgreSQL): the same request to `bench/api_bare.py` under uvicorn, a raw ASGI
+     app that runs the API's statement for the page on an asyncio pool and writes its rows
+     with the API's code, and nothing else (no key, audit or framework): the ceiling of an
+     HTTP API on this stack, in the same run. It serves from the working tree.
 
-Each pass reports p50 / p99 latency, requests/s and the API's rate as a percentage of the
-direct rate, and the CPU time spent per request (Linux `/proc`): for the direct pass, its
+Each pass reports p50 / p99 latency, requests/s and its rate as a percentage of the direct
+rate, and the CPU time spent per request (Linux `/proc`): for the direct pass, its
 processes' and their PostgreSQL backends'; for the API, the server's processes' and the
 backends of its database (a figure that the load of other work on the machine hardly moves,
 unlike the rates: on a machine that is busy anyway, compare these). The pages: a filtered page of 1,000 rows (`limit=1000`, the default) of
@@ -54,8 +58,10 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -381,42 +387,25 @@ def bench_direct(
 # the API
 
 
-class ApiProcess:
-    """`acd-warehouse api` on a free port of 127.0.0.1, as a child process."""
+class ServerProcess:
+    """An HTTP server as a child process on a free port of 127.0.0.1: `command(port)`, with
+    `env` added to this process's environment, its output in `workdir`."""
 
     def __init__(
         self,
-        prepared: Prepared,
+        name: str,
+        command: Callable[[int], list[str]],
+        env: dict[str, str],
         workdir: Path,
-        source: Path | None,
-        workers: int = 1,
-        page_cache_mb: int | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            # The API's code from `source` (ahead of the editable install), else the working tree.
-            **({"PYTHONPATH": str(source)} if source is not None else {}),
-            "ACD_WAREHOUSE_URL": prepared.target.url,
-            "ACD_API_MANIFEST": str(prepared.manifest),
-            "ACD_API_RATE_LIMIT": "1000000000",  # the benchmark measures the API
-            **({} if page_cache_mb is None else {"ACD_API_PAGE_CACHE_MB": str(page_cache_mb)}),
-        }
-        self.log = (workdir / f"api-{prepared.backend}-{self.port}.log").open("wb")
+        self.log = (workdir / f"{name}-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
-            [
-                CLI,
-                "api",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            cwd=source,
+            command(self.port),
+            env={**os.environ, **env},
+            cwd=cwd,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -424,7 +413,7 @@ class ApiProcess:
         while not self.alive():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()  # not left running (its workers restarting) after the run
-                raise RuntimeError(f"the API did not start; see {self.log.name}")
+                raise RuntimeError(f"{name} did not start; see {self.log.name}")
             time.sleep(0.2)
 
     def alive(self) -> bool:
@@ -459,6 +448,53 @@ class ApiProcess:
         self.log.close()
 
 
+def api_process(
+    prepared: Prepared,
+    workdir: Path,
+    source: Path | None,
+    workers: int = 1,
+    page_cache_mb: int | None = None,
+) -> ServerProcess:
+    """`acd-warehouse api` (from `source`, ahead of the editable install; else the working
+    tree), the rate limit lifted: the benchmark measures the API."""
+    env = {
+        **({"PYTHONPATH": str(source)} if source is not None else {}),
+        "ACD_WAREHOUSE_URL": prepared.target.url,
+        "ACD_API_MANIFEST": str(prepared.manifest),
+        "ACD_API_RATE_LIMIT": "1000000000",
+        **({} if page_cache_mb is None else {"ACD_API_PAGE_CACHE_MB": str(page_cache_mb)}),
+    }
+
+    def command(port: int) -> list[str]:
+        return [CLI, "api", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+
+    return ServerProcess(f"api-{prepared.backend}", command, env, workdir, source)
+
+
+def bare_process(
+    prepared: Prepared, workdir: Path, spec: PageSpec, product: str | None, workers: int = 1
+) -> ServerProcess:
+    """`bench/api_bare.py` serving `spec`'s page (of `product`'s key; None: an analyst's)
+    under uvicorn as `acd-warehouse api` runs (`serving.server.serve`)."""
+    env = {
+        "ACD_BARE_URL": prepared.target.url,
+        "ACD_BARE_MANIFEST": str(prepared.manifest),
+        "ACD_BARE_MART": spec.mart,
+        "ACD_BARE_QUERY": urllib.parse.urlencode(spec.query),
+        "ACD_BARE_PRODUCT": product or "",
+    }
+
+    def command(port: int) -> list[str]:
+        return [
+            *(sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH), "--factory"),
+            *("api_bare:create_app", "--host", "127.0.0.1", "--port", str(port)),
+            *("--workers", str(workers), "--no-access-log", "--no-server-header"),
+            *("--log-level", "warning"),
+        ]
+
+    return ServerProcess("bare", command, env, workdir)
+
+
 def wrk_get_script(path: str, key: str) -> str:
     return f"""
 wrk.method = "GET"
@@ -480,7 +516,7 @@ def _backends(database: str | None) -> list[int]:
 
 
 def bench_api(
-    api: ApiProcess,
+    api: ServerProcess,
     workdir: Path,
     path: str,
     key: str,
@@ -580,8 +616,8 @@ def run_backend(
         source = None if args.worktree else source_copy(workdir)
         # Every request a query (the page cache off), and the server as it runs by default,
         # where wrk's repeated request is answered from the page cache.
-        api = ApiProcess(prepared, workdir, source, args.workers, page_cache_mb=0)
-        cached_api = ApiProcess(prepared, workdir, source, args.workers)
+        api = api_process(prepared, workdir, source, args.workers, page_cache_mb=0)
+        cached_api = api_process(prepared, workdir, source, args.workers)
         try:
             for spec in pages(args.days):
                 for scope, key, key_product in (
@@ -604,6 +640,23 @@ def run_backend(
                         )
                         for server in (api, cached_api)
                     )
+                    bare = None
+                    if backend == "postgres":
+                        bare_server = bare_process(
+                            prepared, workdir, spec, key_product, args.workers
+                        )
+                        try:
+                            bare = bench_api(
+                                bare_server,
+                                workdir,
+                                "/",
+                                "",
+                                args.clients,
+                                args.duration,
+                                prepared.database,
+                            )
+                        finally:
+                            bare_server.stop()
                     row = {
                         "backend": backend,
                         "workers": args.workers,
@@ -615,6 +668,10 @@ def run_backend(
                         "direct": direct,
                         "api": served,
                         "api_vs_direct": served["requests_per_s"] / direct["requests_per_s"],
+                        "bare": bare,
+                        "bare_vs_direct": bare["requests_per_s"] / direct["requests_per_s"]
+                        if bare
+                        else None,
                         "api_cached": cached,
                         "cached_vs_direct": cached["requests_per_s"] / direct["requests_per_s"],
                     }
@@ -654,13 +711,16 @@ def run_backend(
 HEADER = (
     "| backend | events | page | key | rows | direct p50 / p99 ms | direct req/s"
     " | API p50 / p99 ms | API req/s | API / direct | CPU ms per request, direct / API"
-    " | cached API p50 / p99 ms | cached req/s | cached / direct | non-2xx |\n"
-    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    " | cached API p50 / p99 ms | cached req/s | cached / direct | bare req/s, / direct"
+    " | non-2xx |\n"
+    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
 def _line(row: dict[str, Any]) -> str:
     d, a, c = row["direct"], row["api"], row["api_cached"]
+    b = row["bare"]
+    bare = f"{b['requests_per_s']:,.0f}, {100 * row['bare_vs_direct']:.0f} %" if b else "—"
     return (
         f"| {row['backend']} | {row['events']:,} | {row['page']} | {row['key']} | {a['rows']:,}"
         f" | {d['p50_ms']:.1f} / {d['p99_ms']:.1f} | {d['requests_per_s']:,.0f}"
@@ -668,7 +728,7 @@ def _line(row: dict[str, Any]) -> str:
         f" | {100 * row['api_vs_direct']:.0f} %"
         f" | {d['cpu_ms_per_request']:.1f} / {a['cpu_ms_per_request']:.1f}"
         f" | {c['p50_ms']:.1f} / {c['p99_ms']:.1f} | {c['requests_per_s']:,.0f}"
-        f" | {100 * row['cached_vs_direct']:.0f} % | {a['non_200'] + c['non_200']} |"
+        f" | {100 * row['cached_vs_direct']:.0f} % | {bare} | {a['non_200'] + c['non_200'] + (b['non_200'] if b else 0)} |"
     )
 
 
