@@ -9,7 +9,6 @@ skipped. A new build of the mart changes the ETag, so a page is never served pas
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -30,34 +29,32 @@ def _cost(page: CachedPage) -> int:
 
 
 class PageCache:
-    """The most recently used pages, up to `max_bytes` in all (0: keep none)."""
+    """The most recently used pages, up to `max_bytes` in all (0: keep none). Used on the event
+    loop only, so it takes no lock."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._pages: OrderedDict[str, CachedPage] = OrderedDict()
         self._bytes = 0
-        self._lock = threading.Lock()  # requests run in worker threads
 
     def get(self, etag: str) -> CachedPage | None:
-        with self._lock:
-            page = self._pages.get(etag)
-            if page is not None:
-                self._pages.move_to_end(etag)
-            return page
+        page = self._pages.get(etag)
+        if page is not None:
+            self._pages.move_to_end(etag)
+        return page
 
     def put(self, etag: str, page: CachedPage) -> None:
         cost = _cost(page)
         if cost > self.max_bytes:
             return
-        with self._lock:
-            old = self._pages.pop(etag, None)
-            if old is not None:
-                self._bytes -= _cost(old)
-            self._pages[etag] = page
-            self._bytes += cost
-            while self._bytes > self.max_bytes:
-                _, evicted = self._pages.popitem(last=False)
-                self._bytes -= _cost(evicted)
+        old = self._pages.pop(etag, None)
+        if old is not None:
+            self._bytes -= _cost(old)
+        self._pages[etag] = page
+        self._bytes += cost
+        while self._bytes > self.max_bytes:
+            _, evicted = self._pages.popitem(last=False)
+            self._bytes -= _cost(evicted)
 
     @property
     def size_bytes(self) -> int:
