@@ -399,6 +399,7 @@ class ServerProcess:
         workdir: Path,
         cwd: Path | None = None,
     ) -> None:
+        self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (workdir / f"{name}-{self.port}.log").open("wb")
@@ -434,7 +435,7 @@ class ServerProcess:
             self.log.flush()
             tail = Path(self.log.name).read_text(errors="replace")[-3000:]
             raise RuntimeError(
-                f"the API (pid {self.proc.pid}, exit {self.proc.poll()}) did not answer "
+                f"{self.name} (pid {self.proc.pid}, exit {self.proc.poll()}) did not answer "
                 f"{path.split('?')[0]}: {exc.reason}; its log ends:\n{tail}"
             ) from None
 
@@ -489,7 +490,7 @@ def bare_process(
             *(sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH), "--factory"),
             *("api_bare:create_app", "--host", "127.0.0.1", "--port", str(port)),
             *("--workers", str(workers), "--no-access-log", "--no-server-header"),
-            *("--log-level", "warning"),
+            *("--no-proxy-headers", "--log-level", "warning"),
         ]
 
     return ServerProcess("bare", command, env, workdir)
