@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from acd_analytics.warehouse_url import parse_warehouse_url
 from psycopg_pool import AsyncConnectionPool
 
 from api.catalog import load_catalog
-from api.query import api_form_rows, json_page, page_sql, parse_page
+from api.query import Page, api_form_rows, json_page, page_sql, parse_page
 from api.settings import DEFAULT_POOL_SIZE
 
 Scope = dict[str, Any]
@@ -35,14 +35,35 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 HEADERS = [(b"content-type", b"application/json")]
 
 
+def page_query(
+    manifest: Path,
+    mart_name: str,
+    query: Sequence[tuple[str, str]],
+    product: str | None,
+    marker: str,
+    api_form: str | None,
+) -> tuple[str, list[Any], Page]:
+    """The statement, parameters and parsed page of a page of `mart_name` read with a key of
+    `product` (None: an analyst's), as `api.query.page_sql` makes them (`api_form`: the
+    backend, for the statement the API runs for a JSON page; None: the plain one)."""
+    mart = load_catalog(manifest).marts[mart_name]
+    page = parse_page(mart, query)
+    product_column = mart.product_column if product is not None else None
+    statement, params = page_sql(page, marker, product_column, product, api_form=api_form)
+    return statement, params, page
+
+
 def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     env = os.environ
     target = parse_warehouse_url(env["ACD_BARE_URL"])
-    mart = load_catalog(Path(env["ACD_BARE_MANIFEST"])).marts[env["ACD_BARE_MART"]]
-    page = parse_page(mart, urllib.parse.parse_qsl(env["ACD_BARE_QUERY"]))
-    product = env.get("ACD_BARE_PRODUCT") or None
-    product_column = mart.product_column if product else None
-    statement, params = page_sql(page, "%s", product_column, product, api_form="postgres")
+    statement, params, page = page_query(
+        Path(env["ACD_BARE_MANIFEST"]),
+        env["ACD_BARE_MART"],
+        urllib.parse.parse_qsl(env["ACD_BARE_QUERY"]),
+        env.get("ACD_BARE_PRODUCT") or None,
+        "%s",
+        "postgres",
+    )
     to_rows = api_form_rows(page)
     pool = AsyncConnectionPool(
         target.postgres_conninfo or "",

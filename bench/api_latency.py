@@ -75,6 +75,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 import dbt_scale  # noqa: E402
+from api_bare import page_query  # noqa: E402
 from dbt_scale import (  # noqa: E402
     admin_connection,
     create_database,
@@ -84,9 +85,8 @@ from dbt_scale import (  # noqa: E402
 )
 from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 
-from api.catalog import load_catalog  # noqa: E402
 from api.keys import create_read_key  # noqa: E402
-from api.query import Page, api_form_rows, json_page, page_sql, parse_page  # noqa: E402
+from api.query import Page, api_form_rows, json_page  # noqa: E402
 from serving.keys import hash_key, placeholder  # noqa: E402
 from warehouse_db.connection import connect  # noqa: E402
 from warehouse_db.migrations import migrate  # noqa: E402
@@ -256,15 +256,14 @@ def page_statement(
     """The statement, parameters and parsed page of this page and key scope. By default the
     plain statement (the rows the API reads, the columns as stored: what a product would run
     with SQL); with `api_form`, the one `ReadApi.read_mart` runs for a JSON page."""
-    mart = load_catalog(prepared.manifest).get(spec.mart)
-    assert mart is not None, spec.mart
-    page = parse_page(mart, spec.query)
-    product_column = mart.product_column if product is not None else None
-    form = prepared.backend if api_form else None
-    statement, params = page_sql(
-        page, placeholder(prepared.target), product_column, product, api_form=form
+    return page_query(
+        prepared.manifest,
+        spec.mart,
+        spec.query,
+        product,
+        placeholder(prepared.target),
+        prepared.backend if api_form else None,
     )
-    return statement, params, page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,7 +516,7 @@ def _backends(database: str | None) -> list[int]:
 
 
 def bench_api(
-    api: ServerProcess,
+    server: ServerProcess,
     workdir: Path,
     path: str,
     key: str,
@@ -525,24 +524,35 @@ def bench_api(
     duration: int,
     database: str | None = None,
 ) -> dict[str, Any]:
-    status, body = api.get(path, key)
+    status, body = server.get(path, key)
     if status != 200:
         raise RuntimeError(f"GET {path} answered {status}")
     script = workdir / f"wrk-{uuid.uuid4().hex[:8]}.lua"
     script.write_text(wrk_get_script(path, key))
-    run_wrk(api.url, script, clients, 2)  # warm-up
+    run_wrk(server.url, script, clients, 2)  # warm-up
 
     def snapshot() -> dict[int, float]:
-        pids = _process_tree(api.proc.pid) + _backends(database)
+        pids = _process_tree(server.proc.pid) + _backends(database)
         return {pid: _cpu_s(pid) for pid in pids}
 
     before = snapshot()
-    result = run_wrk(api.url, script, clients, duration)
+    result = run_wrk(server.url, script, clients, duration)
     spent = _cpu_spent(before, snapshot())
     result["cpu_ms_per_request"] = 1000 * spent / max(result["requests"], 1)
     result["rows"] = len(body["data"])
     result["bytes"] = len(json.dumps(body))
     return result
+
+
+def bench_bare(
+    prepared: Prepared, workdir: Path, spec: PageSpec, product: str | None, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The bare pass: `bench_api` against a bare app serving this page (PostgreSQL)."""
+    server = bare_process(prepared, workdir, spec, product, args.workers)
+    try:
+        return bench_api(server, workdir, "/", "", args.clients, args.duration, prepared.database)
+    finally:
+        server.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -641,23 +651,11 @@ def run_backend(
                         )
                         for server in (api, cached_api)
                     )
-                    bare = None
-                    if backend == "postgres":
-                        bare_server = bare_process(
-                            prepared, workdir, spec, key_product, args.workers
-                        )
-                        try:
-                            bare = bench_api(
-                                bare_server,
-                                workdir,
-                                "/",
-                                "",
-                                args.clients,
-                                args.duration,
-                                prepared.database,
-                            )
-                        finally:
-                            bare_server.stop()
+                    bare = (
+                        bench_bare(prepared, workdir, spec, key_product, args)
+                        if backend == "postgres"
+                        else None
+                    )
                     row = {
                         "backend": backend,
                         "workers": args.workers,
