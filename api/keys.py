@@ -2,8 +2,10 @@
 
 A key is `acdrk_` followed by 32 random bytes in URL-safe base64; its `key_id` (`rk_…`) is what
 `api-keys list` shows and `api-keys revoke` takes. A key has a name (who holds it), an optional
-product (whose rows it reads; none: an analyst key) and the marts it may read. The API looks
-a key up on every request, so a revocation applies to the next request.
+product (whose rows it reads; none: an analyst key) and the marts it may read. Every request
+checks in the warehouse that its key exists and is not revoked, so a revocation applies to the
+next request: by looking the key up, or, for a mart read by a key this process has seen
+(`KnownKeys`), inside the page's own statement (`still_valid_sql`).
 """
 
 from __future__ import annotations
@@ -144,6 +146,50 @@ def lookup_sql(target: WarehouseTarget) -> str:
         f"select {columns}, b.built_at, b.invocation_id from api_keys as k "
         f"left join acd_mart_builds as b on b.mart = {p} where k.key_sha256 = {p}"
     )
+
+
+def still_valid_sql(target: WarehouseTarget) -> str:
+    """A condition true while the key of a hash (the first parameter) exists unrevoked and a
+    mart's (the second) last build is still the one of an invocation id (the third)."""
+    marker = placeholder(target)
+    return (
+        f"exists (select 1 from api_keys where key_sha256 = {marker} and revoked_at is null) "
+        f"and exists (select 1 from acd_mart_builds where mart = {marker} "
+        f"and invocation_id = {marker})"
+    )
+
+
+class KnownKeys:
+    """The keys this process has found valid, by hash, and each mart's build as last seen.
+
+    Nothing in a key's row changes but `revoked_at`, and a build changes only the ETag, so a
+    mart read by a known key need not look it up first: its page's statement carries
+    `still_valid_sql`, and when that statement returns no row (a revoked key, a new build, or
+    an empty page) the read is done again the long way. Used on the event loop only.
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._keys: dict[str, ReadKey] = {}
+        self._builds: dict[str, tuple[Any, str]] = {}
+
+    def get(self, key_hash: str, mart: str) -> tuple[ReadKey, tuple[Any, str]] | None:
+        key, built = self._keys.get(key_hash), self._builds.get(mart)
+        return None if key is None or built is None else (key, built)
+
+    def remember(
+        self, key_hash: str, key: ReadKey, mart: str | None, built: tuple[Any, str] | None
+    ) -> None:
+        """A lookup's answer: `key` (valid) and `mart`'s last build (None: never built)."""
+        if len(self._keys) >= self.MAX_KEYS:
+            self._keys.clear()
+        self._keys[key_hash] = key
+        if mart is not None:
+            if built is None:
+                self._builds.pop(mart, None)
+            else:
+                self._builds[mart] = built
 
 
 def key_from_row(row: Sequence[Any] | None) -> ReadKey | None:

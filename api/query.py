@@ -168,13 +168,15 @@ def page_sql(
     product: str | None,
     *,
     api_form: str | None = None,
+    guard: tuple[str, Sequence[Any]] | None = None,
 ) -> tuple[str, list[Any]]:
     """The statement (with `marker` placeholders) and its parameters; reads limit + 1 rows.
 
     By default a row holds the page's columns as the driver gives them (`json_values` turns them
     into JSON values). With `api_form` (the backend: postgres or duckdb) the same rows come
     in the same order with timestamps and decimals already the text `json_value` makes of
-    them, for `api_form_rows`."""
+    them, for `api_form_rows`. A `guard` (a condition and its parameters) that is false makes
+    the statement return no row."""
     conditions: list[str] = []
     params: list[Any] = []
     if product_column is not None:
@@ -195,6 +197,8 @@ def page_sql(
         keyset, keyset_params = _after(page.order, page.after, marker)
         conditions.append(keyset)
         params.extend(keyset_params)
+    if guard is not None and api_form is None:
+        conditions.append(guard[0])
     select = ", ".join(_quote(column.name) for column in page.output)
     order = ", ".join(
         f"{_quote(column.name)} {'desc' if desc else 'asc'} nulls last"
@@ -205,6 +209,8 @@ def page_sql(
         f"select {select} from marts.{_quote(page.mart.name)} where {where} "
         f"order by {order} limit {int(page.limit) + 1}"
     )
+    if guard is not None:
+        params.extend(guard[1])
     if api_form is None:
         return statement, params
     fixed = {
@@ -212,7 +218,9 @@ def page_sql(
     }
     if product_column is not None:
         fixed.add(product_column)
-    return _api_form_statement(page, statement, api_form, fixed), params
+    return _api_form_statement(
+        page, statement, api_form, fixed, guard[0] if guard else None
+    ), params
 
 
 # -- values written by the database as the API writes them (page_sql's api_form)
@@ -250,12 +258,17 @@ def _api_form(column: Column, value: str, backend: str) -> str:
     return _TIMESTAMP_TEXT[backend].format(value=value)
 
 
-def _api_form_statement(page: Page, inner: str, backend: str, fixed: set[str]) -> str:
-    """`inner`'s rows (at most limit + 1, in its order), with timestamps and decimals as text.
+def _api_form_statement(
+    page: Page, inner: str, backend: str, fixed: set[str], guard: str | None
+) -> str:
+    """`inner`'s rows (at most limit + 1, in its order), with timestamps and decimals as text,
+    and none unless `guard` holds.
 
     The order leaves out the `fixed` columns (equal to one value in every row): ordering by
     them changes nothing, and without them PostgreSQL sees that `inner` is in this order
-    already (it drops them from `inner`'s sort) instead of sorting the page again."""
+    already (it drops them from `inner`'s sort) instead of sorting the page again. The guard
+    stands here, not in `inner`: PostgreSQL then checks it once in the step that writes the
+    values, where in `inner` it adds a step that every row passes through."""
     values = []
     for column in page.output:
         name = _quote(column.name)
@@ -266,6 +279,8 @@ def _api_form_statement(page: Page, inner: str, backend: str, fixed: set[str]) -
         if column.name not in fixed
     )
     statement = f"select {', '.join(values)} from ({inner}) as p"
+    if guard is not None:
+        statement += f" where {guard}"
     return f"{statement} order by {order}" if order else statement
 
 

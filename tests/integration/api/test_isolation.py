@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from serving.keys import hash_key
 from tests.integration.api.conftest import Harness
 
 pytestmark = pytest.mark.slow
@@ -115,6 +116,24 @@ def test_a_revoked_key_gets_401_on_its_next_request(harness: Harness) -> None:
     refused = harness.get("/v1/marts/rpt_product_daily", key)
     assert refused.status_code == 401
     assert refused.json()["message"] == "Authorization: this key was revoked"
+
+
+def test_a_known_key_skips_its_lookup_yet_is_refused_once_revoked(harness: Harness) -> None:
+    """After its first mart read, a key's reads check it inside the page's statement
+    (`KnownKeys`); every answer but a page is still decided with the key looked up."""
+    key_id, key = harness.key(product="portal28")
+    assert harness.get("/v1/marts/rpt_product_daily", key).status_code == 200
+    assert harness.api.known.get(hash_key(key), "rpt_product_daily") is not None
+    empty = harness.get(
+        "/v1/marts/rpt_product_daily", key, params={"activity_date[gte]": "2999-01-01"}
+    )
+    assert empty.status_code == 200 and empty.json()["data"] == []
+    assert harness.get("/v1/marts/dim_persons", key).status_code == 403
+    harness.revoke(key_id)
+    for path in ("/v1/marts/rpt_product_daily", "/v1/marts/dim_persons", "/v1/marts/nope"):
+        refused = harness.get(path, key)
+        assert refused.status_code == 401, path
+        assert refused.json()["message"] == "Authorization: this key was revoked"
 
 
 def _forged(document: Any) -> str:
