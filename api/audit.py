@@ -20,9 +20,9 @@ from api.warehouse import Reader
 
 log = logging.getLogger("acd.api")
 
-INSERT_COLUMNS = (
-    "request_id, key_id, key_name, method, path, query, status, rows_returned, duration_ms, "
-    "requested_at"
+COLUMNS = (
+    *("request_id", "key_id", "key_name", "method", "path", "query", "status"),
+    *("rows_returned", "duration_ms", "requested_at"),
 )
 MAX_QUEUED = 100_000
 # Anything that looks like a key (read or write) is replaced, wherever a client put it.
@@ -67,10 +67,6 @@ class AuditLog:
     def __init__(self, reader: Reader, interval: float = 0.5) -> None:
         self.reader = reader
         self.interval = interval
-        self.statement = (
-            f"insert into api_audit_log ({INSERT_COLUMNS}) "
-            f"values ({', '.join([reader.marker] * 10)})"
-        )
         self._queue: list[tuple[object, ...]] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -106,7 +102,7 @@ class AuditLog:
             if not batch:
                 return 0
             try:
-                self.reader.insert_many(self.statement, batch)
+                self.reader.insert_many("api_audit_log", COLUMNS, batch)
             except Exception as exc:
                 log.warning("audit log not written yet (%s): will retry", type(exc).__name__)
                 with self._lock:

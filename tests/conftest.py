@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -35,6 +36,17 @@ def pytest_configure(config: pytest.Config) -> None:
     from orchestration.defs.dbt.project import ensure_manifest
 
     ensure_manifest()
+
+
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def free_port() -> int:

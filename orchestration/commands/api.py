@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from acd_analytics.warehouse_url import WarehouseTarget
 
@@ -14,7 +15,7 @@ from serving.server import serve
 from warehouse_db.connection import connect
 from warehouse_db.migrations import current_version
 from warehouse_db.migrations.versions.v0006_read_api import VERSION as READ_API_MIGRATION
-from warehouse_db.roles import RoleError
+from warehouse_db.roles import RoleError, create_api_role
 
 
 class ApiNotReady(RuntimeError):
@@ -41,8 +42,14 @@ ERRORS: tuple[type[Exception], ...] = (
 
 
 def cmd_api(args: argparse.Namespace, target: WarehouseTarget) -> None:
-    api_settings()  # refuse bad ACD_API_* settings before starting workers
+    settings = api_settings()  # refuse bad ACD_API_* settings before starting workers
     _require_migrated(target)
+    if target.backend == "postgres" and not settings.reader_url:
+        # The API role is made (its password set) once, here, and every worker logs in with
+        # it: workers making it themselves would each set a new password under the others'
+        # pools, and two doing so at once fail ("tuple concurrently updated").
+        role = create_api_role(target, settings.statement_timeout_ms)
+        os.environ["ACD_API_WAREHOUSE_URL"] = role.connection_url
     serve("api.app:create_app", target, host=args.host, port=args.port, workers=args.workers)
 
 

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,19 +27,10 @@ from acd_analytics.warehouse_url import WarehouseTarget
 from collector.app import create_app
 from collector.keys import create_key
 from collector.settings import CollectorSettings
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 from tests.integration.sdk.conftest import query
 
 PRODUCT = "portal28"
-
-
-def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass
