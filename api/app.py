@@ -266,9 +266,9 @@ class ReadApi:
 
     def _known(self, token: str | None, mart: str | None) -> tuple[ReadKey, Build, Guard] | None:
         """A known key with `mart`'s build as last seen, and the guard that checks both."""
-        if mart is None or not token or not token.startswith(KEY_PREFIX) or len(token) >= 200:
+        key_hash = _key_hash(token)
+        if mart is None or key_hash is None:
             return None
-        key_hash = hash_key(token)
         known = self.known.get(key_hash, mart)
         if known is None:
             return None
@@ -287,15 +287,16 @@ class ReadApi:
                 unauthorized,
             )
         found = built = None
-        if token.startswith(KEY_PREFIX) and len(token) < 200:
-            rows = await session.rows(lookup_sql(self.target), [mart, hash_key(token)])
+        key_hash = _key_hash(token)
+        if key_hash is not None:
+            rows = await session.rows(lookup_sql(self.target), [mart, key_hash])
             found = key_from_row(rows[0] if rows else None)
             built = build_from_row(rows[0] if rows else None)
-        if found is None:
+        if found is None or key_hash is None:
             raise Refused(401, "unauthorized", "Authorization: unknown read key", unauthorized)
         if found.revoked:
             raise Refused(401, "unauthorized", "Authorization: this key was revoked", unauthorized)
-        self.known.remember(hash_key(token), found, mart, built)
+        self.known.remember(key_hash, found, mart, built)
         return found, built
 
     def _mart(self, key: ReadKey, name: str) -> Mart:
@@ -429,6 +430,13 @@ class ReadApi:
         body = _page_body(page, rows, next_cursor, built_at)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
         return body
+
+
+def _key_hash(token: str | None) -> str | None:
+    """The hash a read key is stored by; None for what cannot be one."""
+    if not token or not token.startswith(KEY_PREFIX) or len(token) >= 200:
+        return None
+    return hash_key(token)
 
 
 def _dashboard_date(name: str, value: str | None) -> date | None:

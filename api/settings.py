@@ -4,7 +4,7 @@
 |---|---|---|
 | `ACD_API_RATE_LIMIT` | requests per second per key (token bucket; bursts of 10 s worth) | 20 |
 | `ACD_API_STATEMENT_TIMEOUT_MS` | longest a mart query may run before the answer is 503 | 10000 |
-| `ACD_API_POOL_SIZE` | PostgreSQL connections per API process | 8 |
+| `ACD_API_POOL_SIZE` | PostgreSQL connections per API process | 4 |
 | `ACD_API_WAREHOUSE_URL` | PostgreSQL: connect as this (read-only) login instead of the API role the server makes at start | unset |
 | `ACD_API_PAGE_CACHE_MB` | memory per API process for pages already answered, reused until their mart's next build (0: off) | 64 |
 | `ACD_API_MANIFEST` | the dbt manifest the marts are read from | `dbt_project/target/manifest.json`, parsed if stale |
@@ -21,7 +21,11 @@ from serving.settings import positive_number, setting
 
 DEFAULT_RATE_LIMIT = 20.0
 DEFAULT_STATEMENT_TIMEOUT_MS = 10_000
-DEFAULT_POOL_SIZE = 8
+# More queries in flight than the database has cores only queue inside PostgreSQL, where they
+# take the CPU from the process that writes the answers: on 2 cores, 8 connections for 8
+# clients put the heavy page's p99 at 58-65 ms, 4 at 38-44 ms, at the same rate
+# (docs/BENCHMARKS.md, Read API latency).
+DEFAULT_POOL_SIZE = 4
 DEFAULT_PAGE_CACHE_MB = 64
 
 
