@@ -11,7 +11,8 @@ the API's own work, what it lacks of the direct rate is HTTP and asyncio.
 
 reads the page from the environment: `ACD_BARE_URL` (a PostgreSQL warehouse URL),
 `ACD_BARE_MANIFEST` (the dbt manifest), `ACD_BARE_MART`, `ACD_BARE_QUERY` (the page's query
-string) and `ACD_BARE_PRODUCT` (a product key's product; empty for an analyst's page).
+string) and `ACD_BARE_PRODUCT` (a product key's product; empty for an analyst's page); its pool
+has the API's size (`ACD_API_POOL_SIZE`, else the API's default).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     pool = AsyncConnectionPool(
         target.postgres_conninfo or "",
         min_size=1,
-        max_size=DEFAULT_POOL_SIZE,
+        max_size=int(env.get("ACD_API_POOL_SIZE") or DEFAULT_POOL_SIZE),
         open=False,
         kwargs={"autocommit": True},
     )

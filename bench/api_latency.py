@@ -78,11 +78,13 @@ import dbt_scale  # noqa: E402
 from api_bare import page_query  # noqa: E402
 from dbt_scale import (  # noqa: E402
     admin_connection,
+    admin_target,
     create_database,
     database_target,
     drop_database,
     insert_events,
 )
+from proc_cpu import backends, cpu_seconds, cpu_spent, process_tree  # noqa: E402
 from wrk import free_port, peak_rss_mb, run_wrk  # noqa: E402
 
 from api.keys import create_read_key  # noqa: E402
@@ -270,36 +272,6 @@ def page_statement(
 # the floor: the statement through the driver, by N processes
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_s(pid: int) -> float:
-    """The CPU time (user + system) process `pid` has used, in seconds (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def _process_tree(pid: int) -> list[int]:
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            pids += _process_tree(int(child))
-    return pids
-
-
-def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """Seconds of CPU between two snapshots ({pid: seconds}); a process that started in
-    between counts whole."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
-
-
 def _direct_worker(
     url: str, statement: str, params: list[Any], ready: Any, duration: float, out: Any
 ) -> None:
@@ -333,7 +305,7 @@ def _direct_worker(
     for _ in range(3):  # warm: the plan cached (psycopg prepares from the 5th run), pages read
         rows = run()
     ready.wait()  # every process connected and warm
-    cpu = time.process_time() - (_cpu_s(backend) if backend else 0.0)
+    cpu = time.process_time() - (cpu_seconds(backend) if backend else 0.0)
     deadline = time.perf_counter() + duration
     while True:
         began = time.perf_counter()
@@ -342,7 +314,7 @@ def _direct_worker(
         latencies.append(ended - began)
         if ended >= deadline:
             break
-    cpu = time.process_time() + (_cpu_s(backend) if backend else 0.0) - cpu
+    cpu = time.process_time() + (cpu_seconds(backend) if backend else 0.0) - cpu
     conn.close()
     out.put((rows, latencies, cpu))
 
@@ -505,14 +477,7 @@ wrk.headers["Authorization"] = "Bearer {key}"
 
 def _backends(database: str | None) -> list[int]:
     """The PostgreSQL backends connected to `database` (the API's, during its pass)."""
-    if database is None:
-        return []
-    with admin_connection() as conn:
-        rows = conn.execute(
-            "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
-            (database,),
-        ).fetchall()
-    return [pid for (pid,) in rows]
+    return backends(admin_target().postgres_conninfo or "", database)
 
 
 def bench_api(
@@ -532,12 +497,12 @@ def bench_api(
     run_wrk(server.url, script, clients, 2)  # warm-up
 
     def snapshot() -> dict[int, float]:
-        pids = _process_tree(server.proc.pid) + _backends(database)
-        return {pid: _cpu_s(pid) for pid in pids}
+        pids = process_tree(server.proc.pid) + _backends(database)
+        return {pid: cpu_seconds(pid) for pid in pids}
 
     before = snapshot()
     result = run_wrk(server.url, script, clients, duration)
-    spent = _cpu_spent(before, snapshot())
+    spent = cpu_spent(before, snapshot())
     result["cpu_ms_per_request"] = 1000 * spent / max(result["requests"], 1)
     result["rows"] = len(body["data"])
     result["bytes"] = len(json.dumps(body))
@@ -565,7 +530,8 @@ def breakdown(
     prepared: Prepared, spec: PageSpec, key: str, product: str | None, requests: int
 ) -> dict[str, float]:
     """Median milliseconds of each step of `ReadApi.serve` for this page, one request at a time
-    in this process (the working tree's `api/`), then of the whole `serve` call."""
+    in this process (the working tree's `api/`), then of the whole `serve` call. The steps
+    include the key's lookup, which `serve` runs only for a key's first read (`KnownKeys`)."""
     from api.app import ReadApi
     from api.keys import lookup_sql
     from api.settings import ApiSettings
@@ -594,7 +560,9 @@ def breakdown(
                 marks.append(time.perf_counter())
             began = time.perf_counter()
             outcome = await api.serve(
-                key, lambda s, k, b: api.read_mart(s, k, b, spec.mart, items, None), spec.mart
+                key,
+                lambda s, k, b, g: api.read_mart(s, k, b, g, spec.mart, items, None),
+                spec.mart,
             )
             assert outcome.response.status_code == 200, outcome.response.status_code
             if number >= 3:  # the first ones warm the plan cache
