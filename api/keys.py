@@ -162,10 +162,10 @@ def still_valid_sql(target: WarehouseTarget) -> str:
 class KnownKeys:
     """The keys this process has found valid, by hash, and each mart's build as last seen.
 
-    Nothing in a key's row changes but `revoked_at`, and a build changes only the ETag, so a
-    mart read by a known key need not look it up first: its page's statement carries
-    `still_valid_sql`, and when that statement returns no row (a revoked key, a new build, or
-    an empty page) the read is done again the long way. Used on the event loop only.
+    Nothing in a key's row changes but `revoked_at`, and a read needs a mart's build only for
+    its ETag, so a mart read by a known key need not look them up first: its page's statement
+    carries `still_valid_sql`, and when that statement returns no row (a revoked key, a new
+    build, or an empty page) the read is done again the long way. Used on the event loop only.
     """
 
     MAX_KEYS = 10_000
