@@ -130,6 +130,9 @@ class ReadApi:
         reader_target: WarehouseTarget | None = None,
     ) -> None:
         self.target = target
+        # The two statements that check a key, made once (their marker is the backend's).
+        self._lookup_sql = lookup_sql(target)
+        self._still_valid_sql = still_valid_sql(target)
         self.settings = settings
         self.manifest = manifest
         self.reader_target = reader_target
@@ -235,16 +238,18 @@ class ReadApi:
             await self.fresh_catalog()
             async with self.reader.session() as session:
                 charged = False
-                known = self._known(token, mart)
+                key_hash = _key_hash(token)
+                known = self._known(key_hash, mart)
                 if known is not None and self.rates.take(known[0].key_id) == 0:
                     charged = True
+                    known_key, known_build, guard = known
                     try:
-                        outcome = await work(session, *known)
-                        outcome.key = known[0]
+                        outcome = await work(session, known_key, known_build, guard)
+                        outcome.key = known_key
                         return outcome
                     except (NotVerified, Refused):
                         pass  # done again below, the key looked up
-                key, built = await self._key(session, token, mart)
+                key, built = await self._key(session, token, key_hash, mart)
                 wait = 0.0 if charged else self.rates.take(key.key_id)
                 if wait > 0:
                     raise Refused(
@@ -264,20 +269,20 @@ class ReadApi:
                 key,
             )
 
-    def _known(self, token: str | None, mart: str | None) -> tuple[ReadKey, Build, Guard] | None:
+    def _known(self, key_hash: str | None, mart: str | None) -> tuple[ReadKey, Build, Guard] | None:
         """A known key with `mart`'s build as last seen, and the guard that checks both."""
-        key_hash = _key_hash(token)
         if mart is None or key_hash is None:
             return None
         known = self.known.get(key_hash, mart)
         if known is None:
             return None
         key, built = known
-        return key, built, (still_valid_sql(self.target), [key_hash, mart, built[1]])
+        return key, built, (self._still_valid_sql, [key_hash, mart, built[1]])
 
     async def _key(
-        self, session: Session, token: str | None, mart: str | None
+        self, session: Session, token: str | None, key_hash: str | None, mart: str | None
     ) -> tuple[ReadKey, Build | None]:
+        """The key of `token` (whose `_key_hash` is `key_hash`), looked up with `mart`'s build."""
         unauthorized = {"WWW-Authenticate": "Bearer"}
         if not token:
             raise Refused(
@@ -287,9 +292,8 @@ class ReadApi:
                 unauthorized,
             )
         found = built = None
-        key_hash = _key_hash(token)
         if key_hash is not None:
-            rows = await session.rows(lookup_sql(self.target), [mart, key_hash])
+            rows = await session.rows(self._lookup_sql, [mart, key_hash])
             found = key_from_row(rows[0] if rows else None)
             built = build_from_row(rows[0] if rows else None)
         if found is None or key_hash is None:

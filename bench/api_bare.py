@@ -12,7 +12,7 @@ the API's own work, what it lacks of the direct rate is HTTP and asyncio.
 reads the page from the environment: `ACD_BARE_URL` (a PostgreSQL warehouse URL),
 `ACD_BARE_MANIFEST` (the dbt manifest), `ACD_BARE_MART`, `ACD_BARE_QUERY` (the page's query
 string) and `ACD_BARE_PRODUCT` (a product key's product; empty for an analyst's page); its pool
-has the API's size (`ACD_API_POOL_SIZE`, else the API's default).
+has the API's size (`api.settings`: `ACD_API_POOL_SIZE`, else the API's default).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.catalog import load_catalog
 from api.query import Page, api_form_rows, json_page, page_sql, parse_page
-from api.settings import DEFAULT_POOL_SIZE
+from api.settings import api_settings
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -69,7 +69,7 @@ def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     pool = AsyncConnectionPool(
         target.postgres_conninfo or "",
         min_size=1,
-        max_size=int(env.get("ACD_API_POOL_SIZE") or DEFAULT_POOL_SIZE),
+        max_size=api_settings().pool_size,
         open=False,
         kwargs={"autocommit": True},
     )
